@@ -1,0 +1,2 @@
+//! Conformance suite for WasmEdge's socket ABI (being written).
+fn main() {}
