@@ -10,12 +10,16 @@
 //! - [`http`]: the server loop (accept, one task per connection, HTTP/1.1 keep-alive)
 //!   and the JSON response helpers every handler uses.
 //! - [`api`]: the router and one module per endpoint.
+//! - [`domain`]: validated types (user id, name, email); a value that exists is valid.
+//! - [`store`]: the [`store::UserStore`] trait and its backends (memory is the default).
 //! - [`app`]: the application state shared by every request.
 
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod domain;
 pub mod http;
+pub mod store;
 pub mod telemetry;
 
 /// The service's version, reported in the start log line.

@@ -3,6 +3,9 @@
 
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use edge_service::store::MemoryStore;
 use edge_service::{app::App, config::Config, http::server, telemetry};
 
 /// Exit code for invalid configuration (the process never started serving).
@@ -29,7 +32,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         let listener = server::bind(config.listen_addr()).await?;
-        let app = App::new(config);
+        let app = App::new(config, Arc::new(MemoryStore::new()));
         server::run(listener, app, std::future::pending::<()>()).await;
         Ok::<(), server::BindError>(())
     });

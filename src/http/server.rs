@@ -44,8 +44,11 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?".into());
     tracing::info!(
         address = %local,
+        store = app.store.kind(),
+        durable = app.store.is_durable(),
         version = crate::VERSION,
-        "edge-service listening"
+        "edge-service listening{}",
+        if app.store.is_durable() { "" } else { " (memory store: data does not survive a restart)" }
     );
     let mut http = Http::new();
     http.http1_only(true).http1_keep_alive(true).http1_writev(false);

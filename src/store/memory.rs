@@ -1,0 +1,200 @@
+//! The embedded default store: users in memory, lost when the process ends.
+//! It needs no database, so `wasmedge run edge_service.wasm` works on its own;
+//! it is for one instance only (each replica would have its own users).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::{Conflict, StoreError, UserStore};
+use crate::domain::{NewUser, User, UserChanges, UserId};
+
+/// Users in a `BTreeMap` (ordered by id for paging) plus an email index.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    users: BTreeMap<UserId, User>,
+    /// Lowercase email → owner, for case-insensitive uniqueness.
+    emails: HashMap<String, UserId>,
+    /// The largest id ever used, so deleted ids are not handed out again.
+    highest_id: u64,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        // A poisoned lock means a panic happened while holding it; in Wasm that
+        // aborted everything already, natively it is reported rather than repeated.
+        self.state.lock().map_err(|_| StoreError::Internal("memory store lock poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    fn is_durable(&self) -> bool {
+        false
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.state().map(drop)
+    }
+
+    async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {
+        let state = self.state()?;
+        let take = usize::try_from(limit).unwrap_or(usize::MAX);
+        let users = match after {
+            Some(after) => state
+                .users
+                .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+                .map(|(_, user)| user.clone())
+                .take(take)
+                .collect(),
+            None => state.users.values().take(take).cloned().collect(),
+        };
+        Ok(users)
+    }
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.state()?.users.get(&id).cloned())
+    }
+
+    async fn create(&self, new: NewUser) -> Result<User, StoreError> {
+        let mut state = self.state()?;
+        let id = match new.id {
+            Some(id) if state.users.contains_key(&id) => return Err(StoreError::Conflict(Conflict::Id)),
+            Some(id) => id,
+            None => UserId::new(state.highest_id.saturating_add(1))
+                .map_err(|_| StoreError::Conflict(Conflict::IdsExhausted))?,
+        };
+        let key = new.email.unique_key();
+        if state.emails.contains_key(&key) {
+            return Err(StoreError::Conflict(Conflict::Email));
+        }
+        let user = User { id, name: new.name, email: new.email };
+        state.emails.insert(key, id);
+        state.users.insert(id, user.clone());
+        state.highest_id = state.highest_id.max(id.get());
+        Ok(user)
+    }
+
+    async fn update(&self, id: UserId, changes: UserChanges) -> Result<Option<User>, StoreError> {
+        let mut state = self.state()?;
+        let Some(old_key) = state.users.get(&id).map(|user| user.email.unique_key()) else {
+            return Ok(None);
+        };
+        let new_key = changes.email.unique_key();
+        if state.emails.get(&new_key).is_some_and(|owner| *owner != id) {
+            return Err(StoreError::Conflict(Conflict::Email));
+        }
+        state.emails.remove(&old_key);
+        state.emails.insert(new_key, id);
+        let user = User { id, name: changes.name, email: changes.email };
+        state.users.insert(id, user.clone());
+        Ok(Some(user))
+    }
+
+    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
+        let mut state = self.state()?;
+        let Some(user) = state.users.remove(&id) else { return Ok(false) };
+        state.emails.remove(&user.email.unique_key());
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Email, UserName};
+
+    fn new_user(id: Option<u64>, email: &str) -> NewUser {
+        NewUser {
+            id: id.map(|id| UserId::new(id).expect("valid id")),
+            name: UserName::parse("Test").expect("valid name"),
+            email: Email::parse(email).expect("valid email"),
+        }
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(future)
+    }
+
+    #[test]
+    fn assigns_increasing_ids_and_never_reuses_deleted_ones() {
+        block_on(async {
+            let store = MemoryStore::new();
+            let first = store.create(new_user(None, "a@x")).await.expect("created");
+            let second = store.create(new_user(None, "b@x")).await.expect("created");
+            assert_eq!((first.id.get(), second.id.get()), (1, 2));
+            assert!(store.delete(second.id).await.expect("deleted"));
+            let third = store.create(new_user(None, "c@x")).await.expect("created");
+            assert_eq!(third.id.get(), 3);
+        });
+    }
+
+    #[test]
+    fn email_uniqueness_ignores_case() {
+        block_on(async {
+            let store = MemoryStore::new();
+            store.create(new_user(None, "Ada@X.org")).await.expect("created");
+            let error = store.create(new_user(None, "ada@x.ORG")).await.expect_err("taken");
+            assert!(matches!(error, StoreError::Conflict(Conflict::Email)));
+        });
+    }
+
+    #[test]
+    fn explicit_id_conflicts_and_moves_the_counter() {
+        block_on(async {
+            let store = MemoryStore::new();
+            store.create(new_user(Some(10), "a@x")).await.expect("created");
+            let error = store.create(new_user(Some(10), "b@x")).await.expect_err("taken");
+            assert!(matches!(error, StoreError::Conflict(Conflict::Id)));
+            let next = store.create(new_user(None, "c@x")).await.expect("created");
+            assert_eq!(next.id.get(), 11);
+        });
+    }
+
+    #[test]
+    fn list_pages_strictly_after_the_cursor() {
+        block_on(async {
+            let store = MemoryStore::new();
+            for i in 0..5 {
+                store.create(new_user(None, &format!("u{i}@x"))).await.expect("created");
+            }
+            let page = store.list(UserId::new(2).ok(), 2).await.expect("listed");
+            let ids: Vec<u64> = page.iter().map(|u| u.id.get()).collect();
+            assert_eq!(ids, vec![3, 4]);
+        });
+    }
+
+    #[test]
+    fn update_keeps_own_email_and_frees_the_old_one() {
+        block_on(async {
+            let store = MemoryStore::new();
+            let ada = store.create(new_user(None, "ada@x")).await.expect("created");
+            let changes = UserChanges {
+                name: UserName::parse("Ada").expect("valid"),
+                email: Email::parse("ADA@x").expect("valid"),
+            };
+            assert!(store.update(ada.id, changes).await.expect("updated").is_some());
+            let changes = UserChanges {
+                name: UserName::parse("Ada").expect("valid"),
+                email: Email::parse("lovelace@x").expect("valid"),
+            };
+            store.update(ada.id, changes).await.expect("updated");
+            store.create(new_user(None, "ada@x")).await.expect("old email is free again");
+        });
+    }
+}

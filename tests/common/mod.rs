@@ -1,0 +1,254 @@
+//! Shared helpers for the end-to-end tests: start the real `edge_service.wasm` under the
+//! runner (edge-host, or `wasmedge` with `EDGE_RUNTIME=wasmedge`) on a free loopback port,
+//! talk HTTP to it, and always stop it, also when a test fails.
+//!
+//! Environment (set by scripts/test.sh; the defaults suit a local `cargo test`):
+//! - `EDGE_SERVICE_WASM`: the module (default `target/wasm32-wasip1/release/edge_service.wasm`).
+//! - `EDGE_RUNTIME`: `edge-host` (default) or `wasmedge`.
+//! - `EDGE_HOST_BIN`: edge-host's path (default: the release build beside this test binary).
+//! - `EDGE_TEST_ENV`: extra `NAME=VALUE` pairs, separated by newlines, given to every
+//!   service this suite starts (how the suite is pointed at a database backend).
+
+#![allow(dead_code)] // Each test binary uses a different subset of these helpers.
+
+pub mod client;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub use client::{HttpConnection, HttpResponse};
+
+/// How long a service may take to print its listening line (first start compiles).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A running service; dropping it kills the process.
+pub struct TestApp {
+    /// The loopback address it listens on.
+    pub addr: SocketAddr,
+    child: Child,
+    /// Lines the service wrote on stderr after its listening line.
+    log: mpsc::Receiver<String>,
+    /// Every stderr line so far, collected by [`TestApp::logs`].
+    seen: Vec<String>,
+}
+
+/// The path of the module under test.
+pub fn module_path() -> PathBuf {
+    std::env::var_os("EDGE_SERVICE_WASM").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/wasm32-wasip1/release/edge_service.wasm")
+    })
+}
+
+/// The runner command, without the module: `edge-host run` or `wasmedge run`.
+pub fn runner() -> Command {
+    match std::env::var("EDGE_RUNTIME").as_deref() {
+        Ok("wasmedge") => {
+            let mut command = Command::new("wasmedge");
+            command.arg("run");
+            command
+        }
+        _ => {
+            let bin = std::env::var_os("EDGE_HOST_BIN").map(PathBuf::from).unwrap_or_else(default_edge_host);
+            assert!(bin.exists(), "edge-host is not built at {} (run scripts/setup.sh)", bin.display());
+            let mut command = Command::new(bin);
+            command.arg("run");
+            command
+        }
+    }
+}
+
+/// `target/<triple>/release/edge-host`, found from this test binary's own path
+/// (`target/<triple>/debug/deps/<test>`).
+fn default_edge_host() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let triple_dir = exe.ancestors().nth(3).expect("test binary lives in target/<triple>/<profile>/deps");
+    triple_dir.join("release/edge-host")
+}
+
+/// Extra environment for every service from `EDGE_TEST_ENV`.
+fn suite_env() -> Vec<(String, String)> {
+    std::env::var("EDGE_TEST_ENV")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Builds the runner command for the module with `env` (plus the suite's environment).
+pub fn service_command(env: &[(&str, &str)]) -> Command {
+    let module = module_path();
+    assert!(module.exists(), "the module is not built at {} (run scripts/build.sh)", module.display());
+    let mut command = runner();
+    for (name, value) in suite_env() {
+        command.arg("--env").arg(format!("{name}={value}"));
+    }
+    for (name, value) in env {
+        command.arg("--env").arg(format!("{name}={value}"));
+    }
+    command.arg(module);
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    command
+}
+
+impl TestApp {
+    /// Starts the service on a free loopback port with the default settings.
+    pub fn spawn() -> Self {
+        Self::spawn_with(&[])
+    }
+
+    /// Starts the service with extra environment variables; waits until it listens.
+    /// `PORT=0` lets the OS pick the port, which the service reports in its start line.
+    pub fn spawn_with(env: &[(&str, &str)]) -> Self {
+        let mut all: Vec<(&str, &str)> = vec![("HOST", "127.0.0.1"), ("PORT", "0"), ("LOG_FORMAT", "text")];
+        all.extend_from_slice(env);
+        let mut child = service_command(&all).spawn().expect("start the runner");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let (log_tx, log_rx) = mpsc::channel();
+        forward_stderr(stderr, addr_tx, log_tx);
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            match addr_rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(addr) => return Self { addr, child, log: log_rx, seen: Vec::new() },
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {}
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                let lines: Vec<String> = log_rx.try_iter().collect();
+                panic!("the service exited with {status} before listening; stderr:\n{}", lines.join("\n"));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let lines: Vec<String> = log_rx.try_iter().collect();
+                panic!("the service did not listen within {START_TIMEOUT:?}; stderr:\n{}", lines.join("\n"));
+            }
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Opens a new keep-alive connection.
+    pub fn connect(&self) -> HttpConnection {
+        HttpConnection::open(self.addr)
+    }
+
+    /// One request on a fresh connection.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+        self.connect().request(method, path, headers, body)
+    }
+
+    /// `GET path` on a fresh connection.
+    pub fn get(&self, path: &str) -> HttpResponse {
+        self.request("GET", path, &[], b"")
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Every stderr line the service has written so far.
+    pub fn logs(&mut self) -> &[String] {
+        self.seen.extend(self.log.try_iter());
+        &self.seen
+    }
+
+    /// Waits up to `timeout` for a stderr line containing `needle`.
+    pub fn wait_for_log(&mut self, needle: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.logs().iter().find(|l| l.contains(needle)) {
+                return Some(line.clone());
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match self.log.recv_timeout(left.min(Duration::from_millis(50))) {
+                Ok(line) => self.seen.push(line),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    /// Stops the service and returns how it exited.
+    pub fn stop(mut self) -> ExitStatus {
+        let _ = self.child.kill();
+        self.child.wait().expect("reap the service")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the service's stderr on a thread: the first line that names the listening
+/// address goes to `addr_tx`; every line goes to `log_tx` (and to our stderr when
+/// `EDGE_TEST_VERBOSE` is set).
+fn forward_stderr(stderr: ChildStderr, addr_tx: mpsc::Sender<SocketAddr>, log_tx: mpsc::Sender<String>) {
+    let verbose = std::env::var_os("EDGE_TEST_VERBOSE").is_some();
+    thread::spawn(move || {
+        let mut sent_addr = false;
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if verbose {
+                eprintln!("[service] {line}");
+            }
+            if !sent_addr {
+                if let Some(addr) = listening_addr(&line) {
+                    sent_addr = true;
+                    let _ = addr_tx.send(addr);
+                }
+            }
+            if log_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// The address in the service's start line, in text (`address=1.2.3.4:5`) or JSON
+/// (`"address":"1.2.3.4:5"`) format.
+pub fn listening_addr(line: &str) -> Option<SocketAddr> {
+    if !line.contains("listening") {
+        return None;
+    }
+    let rest = line.split_once("address=").or_else(|| line.split_once("\"address\":\""))?.1;
+    let token: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != ',').collect();
+    token.parse().ok()
+}
+
+/// Runs the module with `env` until it exits (killed after 60 s); returns its status
+/// and stderr.
+pub fn run_to_exit(env: &[(&str, &str)]) -> (ExitStatus, String) {
+    let mut child = service_command(env).spawn().expect("run the runner");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let reader = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll the runner") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the service did not exit within 60 s");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    (status, reader.join().unwrap_or_default())
+}
