@@ -108,3 +108,18 @@ def read_blob(layout: Path, descriptor: dict) -> bytes:
     if sha256_digest(data) != descriptor["digest"]:
         raise DigestMismatch(f"blob {descriptor['digest']} hashes to {sha256_digest(data)}")
     return data
+
+
+def extract_archive(archive_path: Path, target: Path) -> None:
+    """Unpacks a tar archive, refusing links and paths that leave `target`
+    (tarfile's "data" filter where this Python has it, a manual check otherwise)."""
+    with tarfile.open(archive_path) as archive:
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(target, filter="data")
+            return
+        root = target.resolve()
+        for member in archive.getmembers():
+            destination = (root / member.name).resolve()
+            if not (member.isfile() or member.isdir()) or root not in (destination, *destination.parents):
+                raise AssertionError(f"unsafe archive entry {member.name!r} in {archive_path}")
+        archive.extractall(target)

@@ -10,7 +10,6 @@ variables: PORT with a free port (tests never use fixed ports) and HOST with
 from __future__ import annotations
 
 import json
-import tarfile
 from pathlib import Path
 from typing import Iterator
 
@@ -19,15 +18,14 @@ import yaml
 
 from conftest import K8S_DIR
 from container_run import RunningContainer, free_loopback_port, image_environment, start_container
-from oci_image import OciImage
+from oci_image import OciImage, extract_archive
 
 
 @pytest.fixture(scope="module")
 def unpacked_archive(built_image: Path, tmp_path_factory: pytest.TempPathFactory) -> OciImage:
     """The docker archive users `docker load`, unpacked and opened as an OCI image."""
     target = tmp_path_factory.mktemp("archive")
-    with tarfile.open(built_image / "edge-service.tar") as archive:
-        archive.extractall(target, filter="data")
+    extract_archive(built_image / "edge-service.tar", target)
     return OciImage.open(target)
 
 
