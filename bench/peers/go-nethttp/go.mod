@@ -1,0 +1,3 @@
+module edge-service/bench/peers/go-nethttp
+
+go 1.19
