@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Conformance suite for WasmEdge's socket ABI (../shared/wasmedge-socket-abi.md §10).
+#
+# Runs the same checks on edge-host (default) or on real WasmEdge
+# (EDGE_RUNTIME=wasmedge), so the two can be compared line by line:
+#   * the Rust guest (tests/conformance-guest) with the native peer
+#     (tests/conformance-peer/peer.py) for checks 1-23 and the extras;
+#   * process-level checks run here: 22 (misaligned fd_fdstat_get traps),
+#     24 (import matching, tiny WAT modules in tests/conformance-guest/wat),
+#     25 (proc_exit status, trap status, argv[0] and environ);
+#   * 26 end to end with the service module (tests/conformance-peer/http_e2e.py).
+# Prints `ok   <case>` / `FAIL <case>: ...` lines and a closing
+# `conformance: N passed, M failed`; exits 1 if anything failed.
+#
+# Usage: scripts/conformance.sh [CASE-PREFIX...]   (prefixes filter the guest's cases)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+GUEST_TIMEOUT_S=120
+WORK="$(mktemp -d /tmp/edge-conformance.XXXXXX)"
+RESULTS="$WORK/results"
+: >"$RESULTS"
+PEER_PID=""
+cleanup() {
+  if [ -n "$PEER_PID" ]; then kill "$PEER_PID" 2>/dev/null || true; wait "$PEER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# result NAME ERROR: records one script-level case ("" = passed).
+result() {
+  if [ -z "$2" ]; then printf 'ok   %s\n' "$1"; else printf 'FAIL %s: %s\n' "$1" "$2"; fi | tee -a "$RESULTS"
+}
+
+step "Checking tools (rust target wasm32-wasip1, wat2wasm, python3)"
+command -v cargo >/dev/null 2>&1 || die "cargo is not installed; run scripts/setup.sh (or install rustup) first"
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
+  info "adding the wasm32-wasip1 Rust target"
+  rustup target add wasm32-wasip1 >/dev/null
+fi
+command -v wat2wasm >/dev/null 2>&1 || apt_install wabt
+command -v python3 >/dev/null 2>&1 || apt_install python3
+
+step "Building the conformance guest and the service module (wasm32-wasip1, release)"
+nice cargo build --release --quiet -p conformance-guest
+nice cargo build --release --quiet
+GUEST="$CARGO_TARGET_DIR/wasm32-wasip1/release/conformance_guest.wasm"
+[ -f "$GUEST" ] || die "the guest was not built at $GUEST"
+
+if [ "${EDGE_RUNTIME:-}" = edge-host ] || { [ -z "${EDGE_RUNTIME:-}" ] && ! command -v wasmedge >/dev/null 2>&1; }; then
+  step "Building edge-host (release)"
+  (cd host && nice cargo build --release --quiet) || die "edge-host does not build; see the errors above (host/)"
+fi
+select_runtime
+info "runtime: $EDGE_RUNTIME (${RUNTIME_CMD[*]})"
+
+step "Building the import-matching modules (check 24) from WAT"
+for wat in tests/conformance-guest/wat/*.wat; do
+  name="$(basename "$wat" .wat)"
+  [ "$name" = prelude ] && continue
+  sed -e '/;;@PRELUDE/r tests/conformance-guest/wat/prelude.wat' -e '/;;@PRELUDE/d' "$wat" >"$WORK/$name.wat"
+  wat2wasm "$WORK/$name.wat" -o "$WORK/$name.wasm" || die "wat2wasm failed on $wat"
+done
+
+step "Starting the native peer"
+python3 tests/conformance-peer/peer.py --lifetime 600 >"$WORK/peer.out" 2>"$WORK/peer.err" &
+PEER_PID=$!
+PEER_PORT=""
+for _ in $(seq 1 100); do
+  PEER_PORT="$(sed -n 's/^PEER_PORT=//p' "$WORK/peer.out")"
+  [ -n "$PEER_PORT" ] && break
+  kill -0 "$PEER_PID" 2>/dev/null || die "the native peer exited: $(cat "$WORK/peer.err")"
+  sleep 0.05
+done
+[ -n "$PEER_PORT" ] || die "the native peer did not report its port within 5 s"
+info "peer on 127.0.0.1:$PEER_PORT"
+
+step "Running the guest suite (checks 1-23 and extras) under $EDGE_RUNTIME"
+cp "$GUEST" "$WORK/conformance_guest.wasm"
+set +e
+timeout "$GUEST_TIMEOUT_S" "${RUNTIME_CMD[@]}" --env "PEER_PORT=$PEER_PORT" "$WORK/conformance_guest.wasm" "$@" \
+  2>"$WORK/guest.err" | tee -a "$RESULTS"
+status=${PIPESTATUS[0]}
+set -e
+case "$status" in
+  0|1) result "guest-suite-ran-to-completion" "" ;;
+  124) result "guest-suite-ran-to-completion" "expected the guest to finish within ${GUEST_TIMEOUT_S}s, got a hang in case '$(sed -n 's/^\.\. //p' "$WORK/guest.err" | tail -n1)'" ;;
+  *) result "guest-suite-ran-to-completion" "expected exit status 0 or 1, got $status during case '$(sed -n 's/^\.\. //p' "$WORK/guest.err" | tail -n1)': $(grep -v '^\.\. ' "$WORK/guest.err" | tail -n3 | tr '\n' ' ')" ;;
+esac
+
+# run_mode NAME EXPECTED-STATUS ARGS...: runs the guest in a process mode and checks its exit status.
+run_mode() {
+  local name="$1" want="$2"; shift 2
+  local got=0
+  timeout 30 "${RUNTIME_CMD[@]}" "$@" >"$WORK/mode.out" 2>"$WORK/mode.err" || got=$?
+  if [ "$got" = "$want" ]; then result "$name" ""
+  else result "$name" "expected exit status $want, got $got ($(tail -c 300 "$WORK/mode.out" "$WORK/mode.err" 2>/dev/null | tr '\n' ' '))"; fi
+}
+
+if [ $# -eq 0 ]; then
+  step "Process-level checks (22 trap, 25 exit codes and environ)"
+  run_mode "c22-misaligned-fdstat-buffer-traps" 134 "$WORK/conformance_guest.wasm" trap-fdstat-misaligned
+  run_mode "c25-proc-exit-3-exits-3" 3 "$WORK/conformance_guest.wasm" exit-3
+  run_mode "c25-return-from-start-exits-0" 0 "$WORK/conformance_guest.wasm" return
+  run_mode "c25-trap-exits-134" 134 "$WORK/conformance_guest.wasm" trap
+  # The host's own environment must not leak into the guest (§7).
+  got=0
+  CONFORMANCE_HOST_ONLY=leaked timeout 30 "${RUNTIME_CMD[@]}" --env CONF_A=1 --env "CONF_B=two words=x" \
+    "$WORK/conformance_guest.wasm" environ conformance_guest.wasm CONF_A=1 "CONF_B=two words=x" \
+    >"$WORK/environ.out" 2>"$WORK/environ.err" || got=$?
+  if grep -q 'c25-environ' "$WORK/environ.out"; then
+    grep -E '^(ok   |FAIL )' "$WORK/environ.out" | tee -a "$RESULTS"
+  else
+    result "c25-environ-exactly-the-configured-variables" "expected the guest to report, got exit status $got: $(tail -c 300 "$WORK/environ.err" | tr '\n' ' ')"
+  fi
+
+  step "Import matching (check 24)"
+  for mod in accept_2_params accept_3_params recv_from_7_params recv_from_8_params recv_from_both; do
+    got=0
+    timeout 30 "${RUNTIME_CMD[@]}" "$WORK/$mod.wasm" >"$WORK/mod.out" 2>&1 || got=$?
+    if [ "$got" = 0 ]; then result "c24-import-$mod" ""
+    else result "c24-import-$mod" "expected exit status 0, got $got (a number below 20 is a set-up step, 20+ a check; see tests/conformance-guest/wat/$mod.wat) $(tail -c 300 "$WORK/mod.out" | tr '\n' ' ')"; fi
+  done
+
+  step "End to end with the service module (check 26)"
+  python3 tests/conformance-peer/http_e2e.py "$WASM_MODULE" -- "${RUNTIME_CMD[@]}" | tee -a "$RESULTS" || true
+fi
+
+passed="$(grep -c '^ok   ' "$RESULTS" || true)"
+failed="$(grep -c '^FAIL ' "$RESULTS" || true)"
+echo
+if [ "$failed" -gt 0 ]; then
+  echo "Failed cases:"
+  grep '^FAIL ' "$RESULTS" | sed 's/^/  /'
+fi
+echo "conformance: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
