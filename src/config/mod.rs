@@ -5,12 +5,14 @@
 //! variable, the value and what was expected, so `main` can print one line and exit 2.
 
 mod error;
+mod http;
 mod log;
 
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 pub use error::ConfigError;
+pub use http::{CorsOrigins, HttpConfig};
 pub use log::{LogConfig, LogFormat, LogLevel};
 
 /// Default TCP port, the same one WasmEdge's examples and our deployment files use.
@@ -25,11 +27,18 @@ pub struct Config {
     pub port: u16,
     /// How and how much to log (`LOG_FORMAT`, `LOG_LEVEL`).
     pub log: LogConfig,
+    /// Request limits, timeouts and CORS (`MAX_BODY_BYTES`, `CORS_ALLOW_ORIGIN`, ...).
+    pub http: HttpConfig,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { host: IpAddr::V4(Ipv4Addr::UNSPECIFIED), port: DEFAULT_PORT, log: LogConfig::default() }
+        Self {
+            host: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: DEFAULT_PORT,
+            log: LogConfig::default(),
+            http: HttpConfig::default(),
+        }
     }
 }
 
@@ -53,6 +62,7 @@ impl Config {
                 .map_err(|_| ConfigError::invalid("PORT", value, "a TCP port number from 0 to 65535"))?;
         }
         config.log = LogConfig::from_env(|name| env.get(name))?;
+        config.http = HttpConfig::from_env(|name| env.get(name))?;
         Ok(config)
     }
 
@@ -79,7 +89,7 @@ impl Environment {
         let mut collected = Vec::new();
         for (name, value) in vars {
             let Some(name) = name.to_str() else { continue };
-            if !Self::KNOWN.contains(&name) {
+            if !Self::KNOWN.contains(&name) && !HttpConfig::VARIABLES.contains(&name) {
                 continue;
             }
             let value = value.into_string().map_err(|raw| ConfigError::NotUnicode {
