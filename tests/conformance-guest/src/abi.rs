@@ -276,14 +276,7 @@ pub fn recv(fd: u32, buf: &mut [u8], flags: u32) -> Result<Received, u32> {
     let mut len: u32 = SENTINEL;
     let mut flags_word: u32 = SENTINEL;
     let rc = unsafe {
-        sock_recv(
-            fd,
-            &iov,
-            1,
-            flags,
-            (&mut len as *mut u32).cast(),
-            (&mut flags_word as *mut u32).cast(),
-        )
+        sock_recv(fd, &iov, 1, flags, (&mut len as *mut u32).cast(), (&mut flags_word as *mut u32).cast())
     };
     if rc == 0 {
         Ok(Received { len, flags_word })

@@ -43,8 +43,12 @@ fn main() {
         Some("environ") => {
             let mut r = Reporter::new(Vec::new());
             let module = args.get(2).cloned().unwrap_or_default();
-            r.case("c25-argv0-is-module-file-name", || expect_eq("argv[0] (§7)", Some(&module), args.first()));
-            r.case("c25-environ-exactly-the-configured-variables", || environ_matches(&args[3.min(args.len())..]));
+            r.case("c25-argv0-is-module-file-name", || {
+                expect_eq("argv[0] (§7)", Some(&module), args.first())
+            });
+            r.case("c25-environ-exactly-the-configured-variables", || {
+                environ_matches(&args[3.min(args.len())..])
+            });
             if !r.finish() {
                 std::process::exit(1);
             }
@@ -69,6 +73,8 @@ fn trap_fdstat_misaligned() {
 
 /// The guest's environment is exactly `expected` (K=V strings), in order (§7).
 fn environ_matches(expected: &[String]) -> Outcome {
-    let got: Vec<String> = std::env::vars_os().map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy())).collect();
+    let got: Vec<String> = std::env::vars_os()
+        .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+        .collect();
     expect_eq("environ (only the --env variables, in order)", expected.to_vec(), got)
 }

@@ -67,10 +67,11 @@ pub struct NativeConn {
 pub fn native_conn(peer: &mut Peer) -> Result<NativeConn, Failure> {
     let (lst, port) = listener(false)?;
     let words = peer.cmd(&format!("CONNECT 127.0.0.1 {port}"))?;
-    let (peer_id, peer_port) = match (words.first().and_then(|w| w.parse().ok()), words.get(1).and_then(|w| w.parse().ok())) {
-        (Some(id), Some(p)) => (id, p),
-        _ => return fail("CONNECT reply `<id> <port>`", format!("{words:?}")),
-    };
+    let (peer_id, peer_port) =
+        match (words.first().and_then(|w| w.parse().ok()), words.get(1).and_then(|w| w.parse().ok())) {
+            (Some(id), Some(p)) => (id, p),
+            _ => return fail("CONNECT reply `<id> <port>`", format!("{words:?}")),
+        };
     let fd = setup("sock_accept of the native connection", abi::accept(lst.0)).map(Fd)?;
     Ok(NativeConn { fd, peer_id, peer_port })
 }

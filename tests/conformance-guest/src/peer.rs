@@ -38,7 +38,8 @@ impl Peer {
         if let Err(e) = self.stream.write_all(&msg) {
             return fail(format!("peer command {line:?} to be sent"), e.to_string());
         }
-        let reply = self.read_line().map_err(|got| Failure { expected: format!("a reply to {line:?}"), got })?;
+        let reply =
+            self.read_line().map_err(|got| Failure { expected: format!("a reply to {line:?}"), got })?;
         let mut words = reply.split_whitespace().map(str::to_owned);
         match words.next().as_deref() {
             Some("OK") => Ok(words.collect()),
@@ -51,7 +52,9 @@ impl Peer {
         let words = self.cmd(line)?;
         match words.get(index).and_then(|w| w.parse().ok()) {
             Some(n) => Ok(n),
-            None => fail(format!("a number at position {index} of the reply to {line:?}"), format!("{words:?}")),
+            None => {
+                fail(format!("a number at position {index} of the reply to {line:?}"), format!("{words:?}"))
+            }
         }
     }
 
@@ -78,7 +81,7 @@ pub fn hex(data: &[u8]) -> String {
 
 /// Decodes lower- or upper-case hex; `None` on a malformed string.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()

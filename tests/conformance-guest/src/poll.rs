@@ -123,7 +123,12 @@ pub fn wait_writable(fd: u32, limit: Duration) -> Option<Event> {
 pub fn describe(events: &[Event]) -> String {
     let parts: Vec<String> = events
         .iter()
-        .map(|e| format!("(ud {} type {} err {} nbytes {} flags {})", e.userdata, e.kind, e.error, e.nbytes, e.flags))
+        .map(|e| {
+            format!(
+                "(ud {} type {} err {} nbytes {} flags {})",
+                e.userdata, e.kind, e.error, e.nbytes, e.flags
+            )
+        })
         .collect();
     format!("[{}]", parts.join(", "))
 }

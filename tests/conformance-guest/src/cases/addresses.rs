@@ -7,7 +7,7 @@ use crate::net::{self, listener, open, Fd, LO4, LO6};
 use crate::peer::Peer;
 use crate::report::{expect_eq, expect_errno, fail, setup, setup_rc, Outcome};
 
-/// 5. bind 127.0.0.1:0, getlocaladdr: type 4, bytes 7f000001 (rest untouched), the
+/// Check 5: bind 127.0.0.1:0, getlocaladdr: type 4, bytes 7f000001 (rest untouched), the
 /// kernel's port, proven by a native client connecting to it.
 pub fn c05_bind_port0_getlocaladdr_matches_kernel() -> Outcome {
     let fd = open(AF_INET4, SOCK_STREAM)?;
@@ -15,14 +15,20 @@ pub fn c05_bind_port0_getlocaladdr_matches_kernel() -> Outcome {
     let a = setup("sock_getlocaladdr(16-byte buffer)", abi::get_addr(fd.0, Side::Local, 16))?;
     expect_eq("addr_type (4 for IPv4, §4 getlocaladdr)", 4, a.addr_type)?;
     expect_eq("address bytes [0..4]", LO4.to_vec(), a.buf[..4].to_vec())?;
-    expect_eq("bytes [4..16] untouched (§4: rest of the buffer untouched)", vec![0xEE; 12], a.buf[4..].to_vec())?;
+    expect_eq(
+        "bytes [4..16] untouched (§4: rest of the buffer untouched)",
+        vec![0xEE; 12],
+        a.buf[4..].to_vec(),
+    )?;
     if a.port == 0 || a.port > 65535 {
         return fail("a kernel-assigned port in 1..65535", a.port.to_string());
     }
     setup_rc("sock_listen", abi::listen(fd.0, 128))?;
     let mut peer = Peer::connect()?;
     let words = peer.cmd(&format!("CONNECT 127.0.0.1 {}", a.port))?;
-    let accepted = setup("sock_accept of the native client that connected to the reported port", abi::accept(fd.0)).map(Fd)?;
+    let accepted =
+        setup("sock_accept of the native client that connected to the reported port", abi::accept(fd.0))
+            .map(Fd)?;
     let local = setup("getlocaladdr of the accepted socket", abi::get_addr(accepted.0, Side::Local, 16))?;
     expect_eq("accepted socket's local port = reported port", a.port, local.port)?;
     if let Some(id) = words.first() {
@@ -31,13 +37,21 @@ pub fn c05_bind_port0_getlocaladdr_matches_kernel() -> Outcome {
     Ok(())
 }
 
-/// 6. Plain (V1) sock_bind accepts only raw 4/16-byte buffers: 8 bytes and the
+/// Check 6: Plain (V1) sock_bind accepts only raw 4/16-byte buffers: 8 bytes and the
 /// 128-byte storage form both give INVAL (§1, §3.2).
 pub fn c06_v1_bind_rejects_len8_and_storage128() -> Outcome {
     let fd = open(AF_INET4, SOCK_STREAM)?;
-    expect_errno("sock_bind with an 8-byte buffer (§4 sock_bind)", errno::INVAL, abi::bind(fd.0, &[127, 0, 0, 1, 0, 0, 0, 0], 0))?;
+    expect_errno(
+        "sock_bind with an 8-byte buffer (§4 sock_bind)",
+        errno::INVAL,
+        abi::bind(fd.0, &[127, 0, 0, 1, 0, 0, 0, 0], 0),
+    )?;
     let storage = storage_v4();
-    expect_errno("sock_bind with a 128-byte storage buffer (§1: V1 never takes storage)", errno::INVAL, abi::bind(fd.0, &storage, 0))
+    expect_errno(
+        "sock_bind with a 128-byte storage buffer (§1: V1 never takes storage)",
+        errno::INVAL,
+        abi::bind(fd.0, &storage, 0),
+    )
 }
 
 /// A 128-byte `WasiAddrStorage` for 127.0.0.1 (§3.2): family u16 1, address at [2..6].
@@ -70,13 +84,25 @@ pub fn x_v2_bind_storage_and_getlocaladdr_v2() -> Outcome {
     expect_errno("sock_getlocaladdr_v2 with a 16-byte buffer (must be 128, §5)", errno::INVAL, rc)
 }
 
-/// 14. getpeeraddr on a listener is NOTCONN; an IPv6 address into 4 bytes is
+/// Check 14: getpeeraddr on a listener is NOTCONN; an IPv6 address into 4 bytes is
 /// NOMEM; a 5-byte buffer is INVAL (§4 getlocaladdr).
 pub fn c14_getaddr_errors() -> Outcome {
     let (lst, _) = listener(false)?;
-    expect_errno("getpeeraddr on a listener", errno::NOTCONN, abi::get_addr(lst.0, Side::Peer, 16).err().unwrap_or(0))?;
+    expect_errno(
+        "getpeeraddr on a listener",
+        errno::NOTCONN,
+        abi::get_addr(lst.0, Side::Peer, 16).err().unwrap_or(0),
+    )?;
     let v6 = open(AF_INET6, SOCK_STREAM)?;
     setup_rc("sock_bind(::1, 0)", abi::bind(v6.0, &LO6, 0))?;
-    expect_errno("getlocaladdr of an IPv6 socket into a 4-byte buffer", errno::NOMEM, abi::get_addr(v6.0, Side::Local, 4).err().unwrap_or(0))?;
-    expect_errno("getlocaladdr with a 5-byte buffer", errno::INVAL, abi::get_addr(v6.0, Side::Local, 5).err().unwrap_or(0))
+    expect_errno(
+        "getlocaladdr of an IPv6 socket into a 4-byte buffer",
+        errno::NOMEM,
+        abi::get_addr(v6.0, Side::Local, 4).err().unwrap_or(0),
+    )?;
+    expect_errno(
+        "getlocaladdr with a 5-byte buffer",
+        errno::INVAL,
+        abi::get_addr(v6.0, Side::Local, 5).err().unwrap_or(0),
+    )
 }

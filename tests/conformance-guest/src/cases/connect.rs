@@ -9,7 +9,7 @@ use crate::poll::{self, Sub, HANGUP};
 use crate::report::{expect_eq, expect_errno, fail, setup, setup_rc, Outcome};
 use std::time::Duration;
 
-/// 12. Non-blocking connect to a closed port: INPROGRESS; FD_WRITE and FD_READ
+/// Check 12: Non-blocking connect to a closed port: INPROGRESS; FD_WRITE and FD_READ
 /// events with error 0 and HANGUP; SO_ERROR reads 14 once, then 0; a blocking
 /// connect gives 14 directly (§4 sock_connect, §8).
 pub fn c12_connect_closed_port() -> Outcome {
@@ -29,7 +29,11 @@ pub fn c12_connect_closed_port() -> Outcome {
     let second = setup("getsockopt(SO_ERROR) again", abi::getsockopt_i32(fd.0, 0, SO_ERROR))?;
     expect_eq("SO_ERROR second read", (0, 4), second)?;
     let blocking = open(AF_INET4, SOCK_STREAM)?;
-    expect_errno("blocking sock_connect to a closed port", errno::CONNREFUSED, abi::connect(blocking.0, &LO4, port))
+    expect_errno(
+        "blocking sock_connect to a closed port",
+        errno::CONNREFUSED,
+        abi::connect(blocking.0, &LO4, port),
+    )
 }
 
 /// Extra: a refused non-blocking connect that nobody reads SO_ERROR from fails
@@ -84,7 +88,11 @@ pub fn x_ipv6_listen_connect_loopback() -> Outcome {
     let client_port = setup("getlocaladdr(client)", abi::get_addr(client.0, Side::Local, 16))?.port;
     let server = setup("sock_accept", abi::accept(lst.0)).map(Fd)?;
     let peer_addr = setup("getpeeraddr(accepted)", abi::get_addr(server.0, Side::Peer, 16))?;
-    expect_eq("peer (type, address, port)", (6, LO6.to_vec(), client_port), (peer_addr.addr_type, peer_addr.buf.to_vec(), peer_addr.port))?;
+    expect_eq(
+        "peer (type, address, port)",
+        (6, LO6.to_vec(), client_port),
+        (peer_addr.addr_type, peer_addr.buf.to_vec(), peer_addr.port),
+    )?;
     expect_eq("send over IPv6", Ok(2), abi::send(client.0, b"v6", 0))?;
     let mut buf = [0u8; 4];
     let r = setup("recv over IPv6", abi::recv(server.0, &mut buf, 0))?;

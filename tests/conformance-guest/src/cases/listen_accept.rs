@@ -9,20 +9,28 @@ use crate::poll::{self, Sub};
 use crate::report::{expect_eq, expect_errno, fail, setup, setup_rc, Outcome};
 use std::time::Duration;
 
-/// 7. NONBLOCK on a listener: fdstat shows 4, accept gives AGAIN; flags are
+/// Check 7: NONBLOCK on a listener: fdstat shows 4, accept gives AGAIN; flags are
 /// replaced (0 clears); 32 is INVAL; DSYNC (2) is NOTCAPABLE (§6).
 pub fn c07_listener_nonblocking_flags() -> Outcome {
     let (lst, _) = listener(false)?;
     setup_rc("fd_fdstat_set_flags(fd, NONBLOCK)", abi::set_flags(lst.0, FDFLAGS_NONBLOCK))?;
     expect_eq("fs_flags after set_flags(4)", 4, setup("fd_fdstat_get", abi::fdstat(lst.0))?.flags)?;
-    expect_errno("sock_accept with nothing pending (§4)", errno::AGAIN, abi::accept(lst.0).err().unwrap_or(0))?;
+    expect_errno(
+        "sock_accept with nothing pending (§4)",
+        errno::AGAIN,
+        abi::accept(lst.0).err().unwrap_or(0),
+    )?;
     setup_rc("fd_fdstat_set_flags(fd, 0)", abi::set_flags(lst.0, 0))?;
-    expect_eq("fs_flags after set_flags(0) (flags are replaced, §6)", 0, setup("fd_fdstat_get", abi::fdstat(lst.0))?.flags)?;
+    expect_eq(
+        "fs_flags after set_flags(0) (flags are replaced, §6)",
+        0,
+        setup("fd_fdstat_get", abi::fdstat(lst.0))?.flags,
+    )?;
     expect_errno("fd_fdstat_set_flags(fd, 32)", errno::INVAL, abi::set_flags(lst.0, 32))?;
     expect_errno("fd_fdstat_set_flags(fd, DSYNC) on a socket", errno::NOTCAPABLE, abi::set_flags(lst.0, 2))
 }
 
-/// 8. A native client connects: the listener's FD_READ event (nbytes 0 on a
+/// Check 8: A native client connects: the listener's FD_READ event (nbytes 0 on a
 /// listener), the accepted socket's flags (0: V1 never inherits NONBLOCK) and
 /// rights, and getpeeraddr = the client's real port.
 pub fn c08_native_client_accept() -> Outcome {
@@ -34,13 +42,25 @@ pub fn c08_native_client_accept() -> Outcome {
     let p = poll::poll(&[Sub::read(11, lst.0), Sub::timer(12, Duration::from_secs(2))]);
     let ev = p.events.iter().find(|e| e.userdata == 11);
     let Some(ev) = ev else { return fail("an FD_READ event on the listener", poll::describe(&p.events)) };
-    expect_eq("listener event (type, error, flags, nbytes) (§8: nbytes 0 on a listener)", (1u8, 0u16, 0u16, 0u64), (ev.kind, ev.error, ev.flags, ev.nbytes))?;
+    expect_eq(
+        "listener event (type, error, flags, nbytes) (§8: nbytes 0 on a listener)",
+        (1u8, 0u16, 0u16, 0u64),
+        (ev.kind, ev.error, ev.flags, ev.nbytes),
+    )?;
     let fd = setup("sock_accept", abi::accept(lst.0)).map(Fd)?;
     let st = setup("fd_fdstat_get(accepted)", abi::fdstat(fd.0))?;
     expect_eq("accepted fs_flags (V1 accept: blocking, §4)", 0, st.flags)?;
-    expect_eq("accepted rights (base, inheriting) (§6)", (RIGHTS_SOCK_ACCEPTED, RIGHTS_SOCK_ACCEPTED), (st.rights_base, st.rights_inheriting))?;
+    expect_eq(
+        "accepted rights (base, inheriting) (§6)",
+        (RIGHTS_SOCK_ACCEPTED, RIGHTS_SOCK_ACCEPTED),
+        (st.rights_base, st.rights_inheriting),
+    )?;
     let a = setup("sock_getpeeraddr", abi::get_addr(fd.0, Side::Peer, 16))?;
-    expect_eq("peer (type, address, port)", (4, LO4.to_vec(), client_port), (a.addr_type, a.buf[..4].to_vec(), a.port))?;
+    expect_eq(
+        "peer (type, address, port)",
+        (4, LO4.to_vec(), client_port),
+        (a.addr_type, a.buf[..4].to_vec(), a.port),
+    )?;
     if let Some(id) = words.first() {
         peer.cmd(&format!("CLOSE {id}"))?;
     }
@@ -61,7 +81,11 @@ pub fn x_accept_v2_nonblock_flag() -> Outcome {
     let fd = Fd(fd);
     expect_eq("fs_flags of the V2-accepted socket", 4, setup("fd_fdstat_get", abi::fdstat(fd.0))?.flags)?;
     let mut buf = [0u8; 4];
-    expect_errno("sock_recv on it with no data (non-blocking)", errno::AGAIN, abi::recv(fd.0, &mut buf, 0).err().unwrap_or(0))
+    expect_errno(
+        "sock_recv on it with no data (non-blocking)",
+        errno::AGAIN,
+        abi::recv(fd.0, &mut buf, 0).err().unwrap_or(0),
+    )
 }
 
 /// Number of connections in the accept burst.
@@ -92,6 +116,10 @@ pub fn x_accept_1000_native() -> Outcome {
     let done = peer.cmd("BURSTWAIT 10000")?;
     expect_eq("peer (connected, errors)", vec![BURST.to_string(), "0".to_string()], done)?;
     setup_rc("set_flags(listener, NONBLOCK)", abi::set_flags(lst.0, FDFLAGS_NONBLOCK))?;
-    expect_errno("accept after the burst (nothing left)", errno::AGAIN, abi::accept(lst.0).err().unwrap_or(0))?;
+    expect_errno(
+        "accept after the burst (nothing left)",
+        errno::AGAIN,
+        abi::accept(lst.0).err().unwrap_or(0),
+    )?;
     net::open(AF_INET4, SOCK_STREAM).map(drop)
 }

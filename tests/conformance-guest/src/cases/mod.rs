@@ -20,8 +20,14 @@ pub fn run_all(r: &mut Reporter) {
     r.case("c01-open-tcp4-fdstat-filetype-flags-rights", open_and_options::c01_open_tcp4_fdstat);
     r.case("c02-open-udp6-filetype-stream-and-so-type", open_and_options::c02_open_udp6_filetype_and_so_type);
     r.case("c03-open-rejects-unspec-any-unix", open_and_options::c03_open_rejects_unspec_any_and_unix);
-    r.case("c04-sockopt-reuseaddr-level-name-checks", open_and_options::c04_sockopt_reuseaddr_level_and_name_checks);
-    r.case("c05-bind-port0-getlocaladdr-native-connect", addresses::c05_bind_port0_getlocaladdr_matches_kernel);
+    r.case(
+        "c04-sockopt-reuseaddr-level-name-checks",
+        open_and_options::c04_sockopt_reuseaddr_level_and_name_checks,
+    );
+    r.case(
+        "c05-bind-port0-getlocaladdr-native-connect",
+        addresses::c05_bind_port0_getlocaladdr_matches_kernel,
+    );
     r.case("c06-v1-bind-rejects-len8-and-storage128", addresses::c06_v1_bind_rejects_len8_and_storage128);
     r.case("c07-listener-nonblocking-fdstat-flags", listen_accept::c07_listener_nonblocking_flags);
     r.case("c08-native-client-accept-event-flags-rights-peer", listen_accept::c08_native_client_accept);
@@ -37,7 +43,10 @@ pub fn run_all(r: &mut Reporter) {
     r.case("c18-send-to-native-receiver", udp::c18_send_to_native_receiver);
     r.case("c19-poll-zero-subscriptions", polling::c19_poll_zero_subscriptions);
     r.case("c20-poll-unknown-fd-error-waits-for-clock", polling::c20_poll_unknown_fd_error_waits_for_clock);
-    r.case("c21-poll-ready-duplicate-subscription-order-guest-pairs", polling::c21_poll_ready_socket_duplicate_and_order);
+    r.case(
+        "c21-poll-ready-duplicate-subscription-order-guest-pairs",
+        polling::c21_poll_ready_socket_duplicate_and_order,
+    );
     r.case("c22-misaligned-ro-fd-addrnotavail", fd_table::c22_misaligned_ro_fd_is_addrnotavail);
     r.case("c23-close-twice-recv-closed-and-stdout", fd_table::c23_close_twice_and_recv_on_stdout);
     r.case("x-v2-bind-storage-getlocaladdr-v2", addresses::x_v2_bind_storage_and_getlocaladdr_v2);

@@ -57,7 +57,14 @@ impl Arena {
     /// The pointer fields (`ai_addr`, `ai_canonname`, `ai_next`, `sa_data`) of every record.
     fn pointers(&self) -> Vec<u32> {
         (0..RECORDS)
-            .flat_map(|i| [get32(&self.records[i], 12), get32(&self.records[i], 16), get32(&self.records[i], 24), get32(&self.sockaddrs[i], 8)])
+            .flat_map(|i| {
+                [
+                    get32(&self.records[i], 12),
+                    get32(&self.records[i], 16),
+                    get32(&self.records[i], 24),
+                    get32(&self.sockaddrs[i], 8),
+                ]
+            })
             .collect()
     }
 }
@@ -103,7 +110,7 @@ fn getaddrinfo(node: &[u8], service: &[u8], h: &Aligned<28>, max: u32) -> Resolv
     Resolved { errno, res_len, res_after: res, res_before, pointers_before, arena }
 }
 
-/// 15. `localhost`/`http` with TCP/IPv4 hints: record 0 and its sockaddr are
+/// Check 15: `localhost`/`http` with TCP/IPv4 hints: record 0 and its sockaddr are
 /// written in the reference layout and no pointer field changes.
 pub fn c15_getaddrinfo_localhost_layout() -> Outcome {
     let r = getaddrinfo(b"localhost\0", b"http\0", &hints(0, 1, 2, 1), RECORDS as u32);
@@ -112,29 +119,53 @@ pub fn c15_getaddrinfo_localhost_layout() -> Outcome {
         return fail("res_len in 1..=10", r.res_len.to_string());
     }
     let rec = &r.arena.records[0];
-    expect_eq("record 0 (family, socktype, protocol, addrlen) (§3.3)", (1u8, 2u8, 1u8, 16u32), (rec[2], rec[3], rec[4], get32(rec, 8)))?;
+    expect_eq(
+        "record 0 (family, socktype, protocol, addrlen) (§3.3)",
+        (1u8, 2u8, 1u8, 16u32),
+        (rec[2], rec[3], rec[4], get32(rec, 8)),
+    )?;
     expect_eq("record 0 ai_canonname_len (no CANONNAME asked)", 0, get32(rec, 20))?;
     let sa = &r.arena.sockaddrs[0];
     expect_eq("sockaddr (sa_family, sa_data_len)", (1u8, 14u32), (sa[0], get32(sa, 4)))?;
     let want: Vec<u8> = [0x00, 0x50, 0x7f, 0x00, 0x00, 0x01].into_iter().chain([0u8; 8]).collect();
-    expect_eq("sa_data[0..14] (BE port 80, 127.0.0.1, 8 zero bytes)", want, r.arena.sa_data[0][..14].to_vec())?;
-    expect_eq("pointer fields after the call (never written, §4 getaddrinfo)", r.pointers_before.clone(), r.arena.pointers())?;
+    expect_eq(
+        "sa_data[0..14] (BE port 80, 127.0.0.1, 8 zero bytes)",
+        want,
+        r.arena.sa_data[0][..14].to_vec(),
+    )?;
+    expect_eq(
+        "pointer fields after the call (never written, §4 getaddrinfo)",
+        r.pointers_before.clone(),
+        r.arena.pointers(),
+    )?;
     expect_eq("*res after the call", r.res_before, r.res_after)
 }
 
-/// 16. Error codes: max 0 is AIMEMORY, empty node and service AINONAME,
+/// Check 16: Error codes: max 0 is AIMEMORY, empty node and service AINONAME,
 /// protocol 9 NOSYS, an unresolvable name an AI errno.
 pub fn c16_getaddrinfo_errors() -> Outcome {
     let h = hints(0, 1, 2, 1);
     expect_errno("max_res_len 0", errno::AIMEMORY, getaddrinfo(b"localhost\0", b"http\0", &h, 0).errno)?;
     expect_errno("empty node and service", errno::AINONAME, getaddrinfo(b"", b"", &h, 10).errno)?;
-    expect_errno("hints protocol 9", errno::NOSYS, getaddrinfo(b"localhost\0", b"http\0", &hints(0, 1, 2, 9), 10).errno)?;
+    expect_errno(
+        "hints protocol 9",
+        errno::NOSYS,
+        getaddrinfo(b"localhost\0", b"http\0", &hints(0, 1, 2, 9), 10).errno,
+    )?;
     // NUMERICHOST makes the name unresolvable without sending a DNS query
     // (the suite stays on loopback); libc answers EAI_NONAME.
     let r = getaddrinfo(b"no-such-host.invalid\0", b"http\0", &hints(4, 1, 2, 1), 10);
     expect_errno("unresolvable name (AI_NUMERICHOST)", errno::AINONAME, r.errno)?;
-    expect_errno("hints family 9 (§4: AIFAMILY)", 81, getaddrinfo(b"localhost\0", b"http\0", &hints(0, 9, 2, 1), 10).errno)?;
-    expect_errno("CANONNAME with an empty node (§4: AIBADFLAG)", 79, getaddrinfo(b"", b"http\0", &hints(2, 1, 2, 1), 10).errno)
+    expect_errno(
+        "hints family 9 (§4: AIFAMILY)",
+        81,
+        getaddrinfo(b"localhost\0", b"http\0", &hints(0, 9, 2, 1), 10).errno,
+    )?;
+    expect_errno(
+        "CANONNAME with an empty node (§4: AIBADFLAG)",
+        79,
+        getaddrinfo(b"", b"http\0", &hints(2, 1, 2, 1), 10).errno,
+    )
 }
 
 /// Extra (DNS of localhost): wws `nslookup` gives 127.0.0.1:80, and

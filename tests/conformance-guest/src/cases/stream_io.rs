@@ -9,7 +9,7 @@ use crate::poll;
 use crate::report::{expect_eq, expect_errno, fail, setup, setup_rc, Outcome};
 use std::time::{Duration, Instant};
 
-/// 9. Non-blocking recv with no data is AGAIN; ri_flags 4, si_flags 1 and 1025
+/// Check 9: Non-blocking recv with no data is AGAIN; ri_flags 4, si_flags 1 and 1025
 /// iovecs are INVAL; 1024 ciovecs are accepted (§2.2, §4 recv/send).
 pub fn c09_recv_send_argument_checks() -> Outcome {
     let mut peer = Peer::connect()?;
@@ -25,7 +25,16 @@ pub fn c09_recv_send_argument_checks() -> Outcome {
     let byte = [b'z'; 1];
     let many: Vec<Iovec> = (0..1025).map(|_| Iovec { buf: byte.as_ptr(), len: 1 }).collect();
     let (mut len, mut flags) = (0u32, 0u32);
-    let rc = unsafe { abi::sock_recv(fd, many.as_ptr(), 1025, 0, (&mut len as *mut u32).cast(), (&mut flags as *mut u32).cast()) };
+    let rc = unsafe {
+        abi::sock_recv(
+            fd,
+            many.as_ptr(),
+            1025,
+            0,
+            (&mut len as *mut u32).cast(),
+            (&mut flags as *mut u32).cast(),
+        )
+    };
     expect_errno("sock_recv with 1025 iovecs", errno::INVAL, rc)?;
     let rc = unsafe { abi::sock_send(fd, many.as_ptr(), 1025, 0, (&mut len as *mut u32).cast()) };
     expect_errno("sock_send with 1025 ciovecs", errno::INVAL, rc)?;
@@ -33,11 +42,15 @@ pub fn c09_recv_send_argument_checks() -> Outcome {
     expect_errno("sock_send with 1024 ciovecs", errno::SUCCESS, rc)?;
     expect_eq("so_datalen for 1024 one-byte ciovecs", 1024, len)?;
     let words = peer.cmd(&format!("READ {} 1024 2000", conn.peer_id))?;
-    expect_eq("bytes the native peer received", hex(&[b'z'; 1024]), words.first().cloned().unwrap_or_default())?;
+    expect_eq(
+        "bytes the native peer received",
+        hex(&[b'z'; 1024]),
+        words.first().cloned().unwrap_or_default(),
+    )?;
     peer.cmd(&format!("CLOSE {}", conn.peer_id)).map(drop)
 }
 
-/// 10. The native client sends "hi" and closes: FD_READ flags 0 (a FIN alone is
+/// Check 10: The native client sends "hi" and closes: FD_READ flags 0 (a FIN alone is
 /// not HANGUP), nbytes 1; recv gives 2 bytes, then 0 bytes with SUCCESS; the
 /// u16 ro_flags is written as 0 and the upper half of the guest's word untouched.
 pub fn c10_native_send_then_close_gives_eof() -> Outcome {
@@ -48,7 +61,11 @@ pub fn c10_native_send_then_close_gives_eof() -> Outcome {
     let Some(ev) = poll::wait_readable(conn.fd.0, Duration::from_secs(2)) else {
         return fail("an FD_READ event within 2 s", "none");
     };
-    expect_eq("FD_READ (type, error, flags, nbytes) (§8)", (1u8, 0u16, 0u16, 1u64), (ev.kind, ev.error, ev.flags, ev.nbytes))?;
+    expect_eq(
+        "FD_READ (type, error, flags, nbytes) (§8)",
+        (1u8, 0u16, 0u16, 1u64),
+        (ev.kind, ev.error, ev.flags, ev.nbytes),
+    )?;
     let mut buf = [0u8; 16];
     let r = setup("sock_recv", abi::recv(conn.fd.0, &mut buf, 0))?;
     expect_eq("received bytes", b"hi".to_vec(), buf[..(r.len as usize).min(16)].to_vec())?;
@@ -69,7 +86,7 @@ fn send_until_error(fd: u32, data: &[u8], tries: usize) -> Option<u32> {
     None
 }
 
-/// 11. The native peer closes with unread data (the kernel sends RST): sends
+/// Check 11: The native peer closes with unread data (the kernel sends RST): sends
 /// eventually fail with PIPE or CONNRESET, and the process is not killed by
 /// SIGPIPE (this case and every later one still report).
 pub fn c11_send_after_reset_no_sigpipe() -> Outcome {
@@ -81,7 +98,9 @@ pub fn c11_send_after_reset_no_sigpipe() -> Outcome {
     peer.cmd(&format!("CLOSE {}", conn.peer_id))?;
     match send_until_error(conn.fd.0, b"more", 100) {
         Some(e) if e == errno::PIPE || e == errno::CONNRESET => {}
-        other => return fail("sock_send to eventually give 64 (PIPE) or 15 (CONNRESET)", format!("{other:?}")),
+        other => {
+            return fail("sock_send to eventually give 64 (PIPE) or 15 (CONNRESET)", format!("{other:?}"))
+        }
     }
     let again = abi::send(conn.fd.0, b"again", 0);
     if again.is_ok() {
@@ -110,7 +129,7 @@ pub fn x_peer_hangup() -> Outcome {
     }
 }
 
-/// 13. shutdown: NOTCONN unconnected, INVAL for how=4, and how=0 acts as
+/// Check 13: shutdown: NOTCONN unconnected, INVAL for how=4, and how=0 acts as
 /// SHUT_RD (guest pair: reads end at once, writes still reach the other side).
 pub fn c13_shutdown_rules_guest_pair() -> Outcome {
     let lone = open(AF_INET4, SOCK_STREAM)?;
@@ -137,7 +156,11 @@ pub fn x_recv_peek_guest_pair() -> Outcome {
     expect_eq("peeked bytes", b"peek".to_vec(), buf[..(first.len as usize).min(8)].to_vec())?;
     let mut again = [0u8; 8];
     let second = setup("recv after peek", abi::recv(server.0, &mut again, 0))?;
-    expect_eq("bytes after peek (same data)", b"peek".to_vec(), again[..(second.len as usize).min(8)].to_vec())
+    expect_eq(
+        "bytes after peek (same data)",
+        b"peek".to_vec(),
+        again[..(second.len as usize).min(8)].to_vec(),
+    )
 }
 
 /// Extra: partial writes. The client's SO_SNDBUF is shrunk and it is made
@@ -147,7 +170,10 @@ pub fn x_recv_peek_guest_pair() -> Outcome {
 pub fn x_partial_write_full_buffer_guest_pair() -> Outcome {
     let (client, server) = guest_pair()?;
     setup_rc("setsockopt(SO_SNDBUF, 4096)", abi::setsockopt_i32(client.0, 0, SO_SNDBUF, 4096))?;
-    setup_rc("setsockopt(SO_RCVBUF, 4096) on the receiver", abi::setsockopt_i32(server.0, 0, SO_RCVBUF, 4096))?;
+    setup_rc(
+        "setsockopt(SO_RCVBUF, 4096) on the receiver",
+        abi::setsockopt_i32(server.0, 0, SO_RCVBUF, 4096),
+    )?;
     let (sndbuf, _) = setup("getsockopt(SO_SNDBUF)", abi::getsockopt_i32(client.0, 0, SO_SNDBUF))?;
     if !(4096..=65536).contains(&sndbuf) {
         return fail("SO_SNDBUF to read back shrunk (Linux doubles it: 4096..65536)", sndbuf.to_string());
@@ -170,7 +196,10 @@ pub fn x_partial_write_full_buffer_guest_pair() -> Outcome {
         }
     }
     if !again || partial == 0 {
-        return fail("AGAIN after at least one partial send", format!("again={again}, partial sends={partial}, sent={sent}"));
+        return fail(
+            "AGAIN after at least one partial send",
+            format!("again={again}, partial sends={partial}, sent={sent}"),
+        );
     }
     setup_rc("set_flags(server, NONBLOCK)", abi::set_flags(server.0, FDFLAGS_NONBLOCK))?;
     let (mut received, deadline) = (0u64, Instant::now() + Duration::from_secs(5));

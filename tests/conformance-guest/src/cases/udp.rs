@@ -10,7 +10,7 @@ use crate::report::{expect_eq, expect_errno, fail, Outcome};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-/// 17. A native sender on port P; `sock_recv_from_v2` with a 128-byte buffer:
+/// Check 17: A native sender on port P; `sock_recv_from_v2` with a 128-byte buffer:
 /// family `01 00`, the IPv4 address at [2..6], and the u16 at `ro_port` equal
 /// to P byte-swapped (WasmEdge issue #2491); only 2 bytes of the guest's u32
 /// port are written, and the u16 ro_flags likewise.
@@ -27,18 +27,31 @@ pub fn c17_recv_from_v2_native_sender() -> Outcome {
     let addr = WasiAddress { buf: storage.as_ptr(), len: 128 };
     let (mut ro_port, mut len, mut flags) = (abi::SENTINEL, abi::SENTINEL, abi::SENTINEL);
     let rc = unsafe {
-        abi::sock_recv_from_v2(fd.0, &iov, 1, &addr, 0, (&mut ro_port as *mut u32).cast(), (&mut len as *mut u32).cast(), (&mut flags as *mut u32).cast())
+        abi::sock_recv_from_v2(
+            fd.0,
+            &iov,
+            1,
+            &addr,
+            0,
+            (&mut ro_port as *mut u32).cast(),
+            (&mut len as *mut u32).cast(),
+            (&mut flags as *mut u32).cast(),
+        )
     };
     expect_errno("sock_recv_from_v2", errno::SUCCESS, rc)?;
     expect_eq("payload", b"ping17".to_vec(), data[..(len as usize).min(32)].to_vec())?;
     expect_eq("storage [0..2] (family 1 as u16)", [1u8, 0], [storage[0], storage[1]])?;
     expect_eq("storage [2..6] (IPv4 address)", LO4.to_vec(), storage[2..6].to_vec())?;
-    expect_eq("ro_port low u16 (network order: sender port byte-swapped, §4)", sender_port.swap_bytes(), ro_port as u16)?;
+    expect_eq(
+        "ro_port low u16 (network order: sender port byte-swapped, §4)",
+        sender_port.swap_bytes(),
+        ro_port as u16,
+    )?;
     expect_eq("ro_port bytes 2..4 untouched (u16 written, §2.3)", 0xA5A5, ro_port >> 16)?;
     expect_eq("ro_flags word (u16 0 written, §2.3)", 0xA5A5_0000, flags)
 }
 
-/// 18. `sock_send_to` with a 4-byte address and port P reaches a native UDP
+/// Check 18: `sock_send_to` with a 4-byte address and port P reaches a native UDP
 /// socket on P, from the port getlocaladdr reports.
 pub fn c18_send_to_native_receiver() -> Outcome {
     let (fd, local_port) = udp_socket()?;
@@ -56,7 +69,11 @@ pub fn c18_send_to_native_receiver() -> Outcome {
     expect_eq("so_datalen", payload.len() as u32, sent)?;
     let got = peer.cmd(&format!("UDPRECV {id} 2000"))?;
     let received = got.get(2).and_then(|h| unhex(h)).unwrap_or_default();
-    expect_eq("native receiver (source ip, source port, payload)", ("127.0.0.1".to_string(), local_port.to_string(), payload.to_vec()), (got.first().cloned().unwrap_or_default(), got.get(1).cloned().unwrap_or_default(), received))
+    expect_eq(
+        "native receiver (source ip, source port, payload)",
+        ("127.0.0.1".to_string(), local_port.to_string(), payload.to_vec()),
+        (got.first().cloned().unwrap_or_default(), got.get(1).cloned().unwrap_or_default(), received),
+    )
 }
 
 /// Extra (UDP echo): wws `UdpSocket` sends to the native echo server and
@@ -83,5 +100,9 @@ pub fn x_udp_echo_native_wws() -> Outcome {
         Err(e) => return fail("recv_from to succeed", e.to_string()),
     };
     expect_eq("echoed payload", msg.to_vec(), buf[..n.min(64)].to_vec())?;
-    expect_eq("source (ip, port as wws reads it: byte-swapped)", (std::net::IpAddr::from(LO4), echo_port.swap_bytes()), (from.ip(), from.port()))
+    expect_eq(
+        "source (ip, port as wws reads it: byte-swapped)",
+        (std::net::IpAddr::from(LO4), echo_port.swap_bytes()),
+        (from.ip(), from.port()),
+    )
 }
