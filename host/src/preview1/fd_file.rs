@@ -1,0 +1,160 @@
+//! File-level calls on an open descriptor: `fd_filestat_get`,
+//! `fd_filestat_set_size`, `fd_filestat_set_times`, `fd_sync`,
+//! `fd_datasync`, `fd_advise`, `fd_allocate`. Each checks the right WasmEdge
+//! checks (`NOTCAPABLE`), then makes the syscall on the host descriptor.
+
+use wasmtime::Caller;
+
+use crate::abi::{fstflags, rights, FILESTAT_SIZE};
+use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::filesystem::{fstat, Filestat};
+use crate::host_state::{memory_and_state, HostState};
+use crate::sys::cvt;
+
+/// `fd_filestat_get(fd, buf)`.
+pub fn fd_filestat_get(mut caller: Caller<'_, HostState>, fd: i32, buf: i32) -> wasmtime::Result<i32> {
+    into_wasm(filestat_get(&mut caller, fd, buf as u32))
+}
+
+fn filestat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<(), CallError> {
+    require_aligned("fd_filestat_get", buf, 8)?;
+    let (mut mem, state) = memory_and_state(caller)?;
+    mem.check(buf, FILESTAT_SIZE)?;
+    let entry = state.fds.get(fd)?;
+    entry.require(rights::FD_FILESTAT_GET)?;
+    Filestat::from_stat(&fstat(entry.raw_fd())?).write(&mut mem, buf)?;
+    Ok(())
+}
+
+/// Runs `op` on the host descriptor after checking `needed` rights.
+fn with_right(state: &mut HostState, fd: i32, needed: u64, op: impl FnOnce(i32) -> libc::c_int) -> Result<(), Errno> {
+    let entry = state.fds.get(fd)?;
+    entry.require(needed)?;
+    cvt(op(entry.raw_fd()))?;
+    Ok(())
+}
+
+/// `fd_filestat_set_size(fd, size)`.
+pub fn fd_filestat_set_size(mut caller: Caller<'_, HostState>, fd: i32, size: i64) -> wasmtime::Result<i32> {
+    // SAFETY: plain syscall on our descriptor.
+    let r = with_right(caller.data_mut(), fd, rights::FD_FILESTAT_SET_SIZE, |raw| unsafe {
+        libc::ftruncate(raw, size)
+    });
+    into_wasm(r.map_err(CallError::from))
+}
+
+/// Validates `fst_flags` (u16, no TIM together with TIM_NOW) and builds the
+/// two `timespec`s for `utimensat`/`futimens`.
+pub fn timespecs(atim: u64, mtim: u64, flags: u32) -> Result<[libc::timespec; 2], Errno> {
+    let flags = flags as u16;
+    let all = fstflags::ATIM | fstflags::ATIM_NOW | fstflags::MTIM | fstflags::MTIM_NOW;
+    if flags & !all != 0
+        || (flags & fstflags::ATIM != 0 && flags & fstflags::ATIM_NOW != 0)
+        || (flags & fstflags::MTIM != 0 && flags & fstflags::MTIM_NOW != 0)
+    {
+        return Err(Errno::INVAL);
+    }
+    let spec = |value: u64, set: u16, now: u16| {
+        if flags & set != 0 {
+            libc::timespec {
+                tv_sec: (value / 1_000_000_000) as libc::time_t,
+                tv_nsec: (value % 1_000_000_000) as libc::c_long,
+            }
+        } else {
+            libc::timespec {
+                tv_sec: 0,
+                tv_nsec: if flags & now != 0 {
+                    libc::UTIME_NOW
+                } else {
+                    libc::UTIME_OMIT
+                },
+            }
+        }
+    };
+    Ok([
+        spec(atim, fstflags::ATIM, fstflags::ATIM_NOW),
+        spec(mtim, fstflags::MTIM, fstflags::MTIM_NOW),
+    ])
+}
+
+/// `fd_filestat_set_times(fd, atim, mtim, fst_flags)`.
+pub fn fd_filestat_set_times(mut caller: Caller<'_, HostState>, fd: i32, atim: i64, mtim: i64, flags: i32) -> wasmtime::Result<i32> {
+    let r = timespecs(atim as u64, mtim as u64, flags as u32).and_then(|times| {
+        // SAFETY: `times` holds two valid timespecs.
+        with_right(caller.data_mut(), fd, rights::FD_FILESTAT_SET_TIMES, |raw| unsafe {
+            libc::futimens(raw, times.as_ptr())
+        })
+    });
+    into_wasm(r.map_err(CallError::from))
+}
+
+/// `fd_sync(fd)`.
+pub fn fd_sync(mut caller: Caller<'_, HostState>, fd: i32) -> wasmtime::Result<i32> {
+    // SAFETY: plain syscall.
+    let r = with_right(caller.data_mut(), fd, rights::FD_SYNC, |raw| unsafe { libc::fsync(raw) });
+    into_wasm(r.map_err(CallError::from))
+}
+
+/// `fd_datasync(fd)`.
+pub fn fd_datasync(mut caller: Caller<'_, HostState>, fd: i32) -> wasmtime::Result<i32> {
+    // SAFETY: plain syscall.
+    let r = with_right(caller.data_mut(), fd, rights::FD_DATASYNC, |raw| unsafe { libc::fdatasync(raw) });
+    into_wasm(r.map_err(CallError::from))
+}
+
+/// `fd_advise(fd, offset, len, advice)`: advice 0..=5 (`INVAL` otherwise).
+pub fn fd_advise(mut caller: Caller<'_, HostState>, fd: i32, offset: i64, len: i64, advice: i32) -> wasmtime::Result<i32> {
+    let native = match advice as u8 {
+        0 => libc::POSIX_FADV_NORMAL,
+        1 => libc::POSIX_FADV_SEQUENTIAL,
+        2 => libc::POSIX_FADV_RANDOM,
+        3 => libc::POSIX_FADV_WILLNEED,
+        4 => libc::POSIX_FADV_DONTNEED,
+        5 => libc::POSIX_FADV_NOREUSE,
+        _ => return Ok(i32::from(Errno::INVAL.0)),
+    };
+    let r = with_right(caller.data_mut(), fd, rights::FD_ADVISE, |raw| {
+        // SAFETY: plain syscall; posix_fadvise returns the error number.
+        let rc = unsafe { libc::posix_fadvise(raw, offset, len, native) };
+        set_errno_from(rc)
+    });
+    into_wasm(r.map_err(CallError::from))
+}
+
+/// `fd_allocate(fd, offset, len)`.
+pub fn fd_allocate(mut caller: Caller<'_, HostState>, fd: i32, offset: i64, len: i64) -> wasmtime::Result<i32> {
+    let r = with_right(caller.data_mut(), fd, rights::FD_ALLOCATE, |raw| {
+        // SAFETY: plain syscall; posix_fallocate returns the error number.
+        let rc = unsafe { libc::posix_fallocate(raw, offset, len) };
+        set_errno_from(rc)
+    });
+    into_wasm(r.map_err(CallError::from))
+}
+
+/// Adapts the `posix_*` convention (error number returned) to `-1` + errno.
+fn set_errno_from(rc: libc::c_int) -> libc::c_int {
+    if rc == 0 {
+        0
+    } else {
+        // SAFETY: errno is thread-local.
+        unsafe { *libc::__errno_location() = rc };
+        -1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fst_flags_validation_and_now_omit() {
+        assert_eq!(timespecs(0, 0, 1 | 2).err(), Some(Errno::INVAL));
+        assert_eq!(timespecs(0, 0, 4 | 8).err(), Some(Errno::INVAL));
+        assert_eq!(timespecs(0, 0, 16).err(), Some(Errno::INVAL));
+        let [a, m] = timespecs(1_500_000_000, 0, 1 | 8).unwrap();
+        assert_eq!((a.tv_sec, a.tv_nsec), (1, 500_000_000));
+        assert_eq!(m.tv_nsec, libc::UTIME_NOW);
+        let [a, _] = timespecs(0, 0, 0).unwrap();
+        assert_eq!(a.tv_nsec, libc::UTIME_OMIT);
+    }
+}

@@ -1,0 +1,361 @@
+//! The `path_*` functions, below preopened directories only. Every path is
+//! resolved by cap-std inside the directory handle (see `filesystem`);
+//! rights and argument checks follow WasmEdge (`wasifunc.cpp`, `vinode.cpp`).
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use cap_fs_ext::{DirExt, SystemTimeSpec};
+use wasmtime::Caller;
+
+use crate::abi::{fdflags, oflags, rights, FILESTAT_SIZE, LOOKUP_SYMLINK_FOLLOW};
+use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::fd_table::{DirHandle, FdEntry, FdTable};
+use crate::filesystem::{guest_path, open_at, Filestat, OpenRequest};
+use crate::guest_memory::GuestMemory;
+use crate::host_state::{memory_and_state, HostState};
+use crate::preview1::fd_file::timespecs;
+
+/// Looks up `fd`, checks `needed` rights, then the path, then that `fd` is a
+/// directory (WasmEdge's order: BADF, NOTCAPABLE, NOENT/PERM, NOTDIR).
+fn dir_for<'a>(fds: &'a FdTable, fd: i32, needed: u64, path: &[u8]) -> Result<&'a DirHandle, Errno> {
+    let entry = fds.get(fd)?;
+    entry.require(needed)?;
+    guest_path(path)?;
+    entry.as_dir()
+}
+
+fn lookup_flags(flags: u32) -> Result<bool, Errno> {
+    if flags & !LOOKUP_SYMLINK_FOLLOW != 0 {
+        Err(Errno::INVAL)
+    } else {
+        Ok(flags & LOOKUP_SYMLINK_FOLLOW != 0)
+    }
+}
+
+fn path_of(bytes: &[u8]) -> &Path {
+    Path::new(std::ffi::OsStr::from_bytes(bytes))
+}
+
+/// `path_open(dirfd, dirflags, path, path_len, oflags, rights_base,
+/// rights_inheriting, fdflags, fd)`.
+#[allow(clippy::too_many_arguments)]
+pub fn path_open(
+    mut caller: Caller<'_, HostState>,
+    dirfd: i32,
+    dirflags: i32,
+    path: i32,
+    path_len: i32,
+    oflags: i32,
+    base: i64,
+    inheriting: i64,
+    fdflags: i32,
+    out: i32,
+) -> wasmtime::Result<i32> {
+    let args = [dirflags, path, path_len, oflags, fdflags, out].map(|v| v as u32);
+    into_wasm(open(&mut caller, dirfd, args, base as u64, inheriting as u64))
+}
+
+fn open(caller: &mut Caller<'_, HostState>, dirfd: i32, args: [u32; 6], base: u64, inheriting: u64) -> Result<(), CallError> {
+    let [dirflags, path, path_len, open_flags, fd_flags, out] = args;
+    require_aligned("path_open", out, 4)?;
+    let (mut mem, state) = memory_and_state(caller)?;
+    let follow = lookup_flags(dirflags)?;
+    let open_flags = open_flags as u16;
+    let fd_flags = fd_flags as u16;
+    if open_flags & !oflags::ALL != 0
+        || base & !rights::ALL != 0
+        || inheriting & !rights::ALL != 0
+        || fd_flags & !fdflags::ALL != 0
+    {
+        return Err(Errno::INVAL.into());
+    }
+    let path_bytes = mem.bytes(path, path_len)?.to_vec();
+    mem.check(out, 4)?;
+    if open_flags & oflags::DIRECTORY != 0 && base & rights::FD_READ != 0 && base & rights::FD_WRITE != 0 {
+        return Err(Errno::ISDIR.into());
+    }
+    let (mut base, mut inheriting) = (base, inheriting);
+    if open_flags & oflags::DIRECTORY != 0 {
+        base &= !rights::FD_SEEK;
+    } else {
+        base &= !rights::PATH_FILESTAT_GET;
+        inheriting &= !rights::PATH_FILESTAT_GET;
+    }
+    let mut required = rights::PATH_OPEN;
+    if open_flags & oflags::CREAT != 0 {
+        required |= rights::PATH_CREATE_FILE;
+    }
+    if open_flags & oflags::TRUNC != 0 {
+        required |= rights::PATH_FILESTAT_SET_SIZE;
+    }
+    let mut required_inheriting = base | inheriting;
+    if fd_flags & fdflags::RSYNC != 0 {
+        required_inheriting |= rights::FD_SYNC;
+    }
+    if fd_flags & fdflags::DSYNC != 0 {
+        required_inheriting |= rights::FD_DATASYNC;
+    }
+    let entry = state.fds.get(dirfd)?;
+    if !entry.can(required, required_inheriting) {
+        return Err(Errno::NOTCAPABLE.into());
+    }
+    let rel = guest_path(&path_bytes)?;
+    let dir = entry.as_dir()?;
+    let request = OpenRequest {
+        follow,
+        oflags: open_flags,
+        fdflags: fd_flags,
+        read: base & (rights::FD_READ | rights::FD_READDIR) != 0,
+        write: base & (rights::FD_DATASYNC | rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE)
+            != 0,
+    };
+    let kind = open_at(&dir.dir, rel, &request)?;
+    let new_fd = state.fds.insert(FdEntry::new(kind, base, inheriting));
+    mem.write_u32(out, new_fd)?;
+    Ok(())
+}
+
+/// Shared shape of the one-path calls: read the path, find the directory
+/// with `needed` rights, run `op`.
+fn with_dir_path(
+    caller: &mut Caller<'_, HostState>,
+    fd: i32,
+    path: u32,
+    path_len: u32,
+    needed: u64,
+    op: impl FnOnce(&DirHandle, &Path) -> std::io::Result<()>,
+) -> Result<(), CallError> {
+    let (mem, state) = memory_and_state(caller)?;
+    let bytes = mem.bytes(path, path_len)?;
+    let dir = dir_for(&state.fds, fd, needed, bytes)?;
+    op(dir, path_of(bytes))?;
+    Ok(())
+}
+
+/// `path_create_directory(fd, path, path_len)`.
+pub fn path_create_directory(mut caller: Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> wasmtime::Result<i32> {
+    into_wasm(with_dir_path(&mut caller, fd, path as u32, len as u32, rights::PATH_CREATE_DIRECTORY, |d, p| {
+        d.dir.create_dir(p)
+    }))
+}
+
+/// `path_remove_directory(fd, path, path_len)`.
+pub fn path_remove_directory(mut caller: Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> wasmtime::Result<i32> {
+    into_wasm(with_dir_path(&mut caller, fd, path as u32, len as u32, rights::PATH_REMOVE_DIRECTORY, |d, p| {
+        d.dir.remove_dir(p)
+    }))
+}
+
+/// `path_unlink_file(fd, path, path_len)`.
+pub fn path_unlink_file(mut caller: Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> wasmtime::Result<i32> {
+    into_wasm(with_dir_path(&mut caller, fd, path as u32, len as u32, rights::PATH_UNLINK_FILE, |d, p| {
+        d.dir.remove_file(p)
+    }))
+}
+
+/// `path_filestat_get(fd, flags, path, path_len, buf)`.
+pub fn path_filestat_get(mut caller: Caller<'_, HostState>, fd: i32, flags: i32, path: i32, len: i32, buf: i32) -> wasmtime::Result<i32> {
+    into_wasm(filestat_get(&mut caller, fd, [flags, path, len, buf].map(|v| v as u32)))
+}
+
+fn filestat_get(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), CallError> {
+    let [flags, path, len, buf] = args;
+    require_aligned("path_filestat_get", buf, 8)?;
+    let (mut mem, state) = memory_and_state(caller)?;
+    let follow = lookup_flags(flags)?;
+    mem.check(buf, FILESTAT_SIZE)?;
+    let bytes = mem.bytes(path, len)?;
+    let dir = dir_for(&state.fds, fd, rights::PATH_FILESTAT_GET, bytes)?;
+    let meta = if follow {
+        dir.dir.metadata(path_of(bytes))
+    } else {
+        dir.dir.symlink_metadata(path_of(bytes))
+    }?;
+    Filestat::from_metadata(&meta).write(&mut mem, buf)?;
+    Ok(())
+}
+
+fn time_spec(ts: &libc::timespec) -> Option<SystemTimeSpec> {
+    match ts.tv_nsec {
+        libc::UTIME_OMIT => None,
+        libc::UTIME_NOW => Some(SystemTimeSpec::SymbolicNow),
+        _ => {
+            let since_epoch = std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+            let time = std::time::SystemTime::UNIX_EPOCH + since_epoch;
+            Some(SystemTimeSpec::Absolute(cap_std::time::SystemTime::from_std(time)))
+        }
+    }
+}
+
+/// `path_filestat_set_times(fd, flags, path, path_len, atim, mtim, fst_flags)`.
+#[allow(clippy::too_many_arguments)]
+pub fn path_filestat_set_times(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    flags: i32,
+    path: i32,
+    len: i32,
+    atim: i64,
+    mtim: i64,
+    fst_flags: i32,
+) -> wasmtime::Result<i32> {
+    let outcome = lookup_flags(flags as u32)
+        .and_then(|follow| Ok((follow, timespecs(atim as u64, mtim as u64, fst_flags as u32)?)))
+        .map_err(CallError::from)
+        .and_then(|(follow, [a, m])| {
+            with_dir_path(&mut caller, fd, path as u32, len as u32, rights::PATH_FILESTAT_SET_TIMES, |d, p| {
+                if follow {
+                    d.dir.set_times(p, time_spec(&a), time_spec(&m))
+                } else {
+                    d.dir.set_symlink_times(p, time_spec(&a), time_spec(&m))
+                }
+            })
+        });
+    into_wasm(outcome)
+}
+
+/// `path_readlink(fd, path, path_len, buf, buf_len, bufused)`: the target is
+/// truncated to the buffer.
+pub fn path_readlink(mut caller: Caller<'_, HostState>, fd: i32, path: i32, len: i32, buf: i32, buf_len: i32, used: i32) -> wasmtime::Result<i32> {
+    into_wasm(readlink(&mut caller, fd, [path, len, buf, buf_len, used].map(|v| v as u32)))
+}
+
+fn readlink(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 5]) -> Result<(), CallError> {
+    let [path, len, buf, buf_len, used] = args;
+    require_aligned("path_readlink", used, 4)?;
+    let (mut mem, state) = memory_and_state(caller)?;
+    let bytes = mem.bytes(path, len)?.to_vec();
+    mem.check(buf, buf_len)?;
+    mem.check(used, 4)?;
+    let dir = dir_for(&state.fds, fd, rights::PATH_READLINK, &bytes)?;
+    let target = dir.dir.read_link_contents(path_of(&bytes))?;
+    let target = target.as_os_str().as_bytes();
+    let n = target.len().min(buf_len as usize);
+    mem.write_bytes(buf, &target[..n])?;
+    mem.write_u32(used, n as u32)?;
+    Ok(())
+}
+
+/// Reads the two paths of `path_link` / `path_rename` (FAULT first).
+fn two_paths(mem: &GuestMemory, a: (u32, u32), b: (u32, u32)) -> Result<(Vec<u8>, Vec<u8>), Errno> {
+    Ok((mem.bytes(a.0, a.1)?.to_vec(), mem.bytes(b.0, b.1)?.to_vec()))
+}
+
+/// `path_link(old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len)`.
+#[allow(clippy::too_many_arguments)]
+pub fn path_link(
+    mut caller: Caller<'_, HostState>,
+    old_fd: i32,
+    old_flags: i32,
+    old_path: i32,
+    old_len: i32,
+    new_fd: i32,
+    new_path: i32,
+    new_len: i32,
+) -> wasmtime::Result<i32> {
+    let outcome = (|| -> Result<(), CallError> {
+        let (mem, state) = memory_and_state(&mut caller)?;
+        lookup_flags(old_flags as u32)?;
+        let (old, new) = two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
+        let src = dir_for(&state.fds, old_fd, rights::PATH_LINK_SOURCE, &old)?;
+        let dst = dir_for(&state.fds, new_fd, rights::PATH_LINK_TARGET, &new)?;
+        src.dir.hard_link(path_of(&old), &dst.dir, path_of(&new))?;
+        Ok(())
+    })();
+    into_wasm(outcome)
+}
+
+/// `path_rename(fd, old_path, old_len, new_fd, new_path, new_len)`.
+pub fn path_rename(
+    mut caller: Caller<'_, HostState>,
+    old_fd: i32,
+    old_path: i32,
+    old_len: i32,
+    new_fd: i32,
+    new_path: i32,
+    new_len: i32,
+) -> wasmtime::Result<i32> {
+    let outcome = (|| -> Result<(), CallError> {
+        let (mem, state) = memory_and_state(&mut caller)?;
+        let (old, new) = two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
+        let src = dir_for(&state.fds, old_fd, rights::PATH_RENAME_SOURCE, &old)?;
+        let dst = dir_for(&state.fds, new_fd, rights::PATH_RENAME_TARGET, &new)?;
+        src.dir.rename(path_of(&old), &dst.dir, path_of(&new))?;
+        Ok(())
+    })();
+    into_wasm(outcome)
+}
+
+/// WasmEdge's `isSymlinkTargetEscaping`: a relative target that climbs above
+/// the preopen (given the link's directory depth below it).
+fn symlink_target_escapes(target: &[u8], depth: i64) -> bool {
+    let mut level = depth;
+    for part in target.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                level -= 1;
+                if level < 0 {
+                    return true;
+                }
+            }
+            _ => level += 1,
+        }
+    }
+    false
+}
+
+/// Depth of the directory that will hold `link` below the preopen.
+fn parent_depth(link: &[u8]) -> i64 {
+    let parts: Vec<&[u8]> = link.split(|&b| b == b'/').filter(|p| !p.is_empty()).collect();
+    let parents = &parts[..parts.len().saturating_sub(1)];
+    parents.iter().fold(0i64, |level, part| match *part {
+        b"." => level,
+        b".." => level - 1,
+        _ => level + 1,
+    })
+}
+
+/// `path_symlink(old_path, old_len, fd, new_path, new_len)`: a relative
+/// target that would point outside the preopen is `PERM`.
+pub fn path_symlink(mut caller: Caller<'_, HostState>, old_path: i32, old_len: i32, fd: i32, new_path: i32, new_len: i32) -> wasmtime::Result<i32> {
+    let outcome = (|| -> Result<(), CallError> {
+        let (mem, state) = memory_and_state(&mut caller)?;
+        let (target, link) = two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
+        if target.is_empty() || link.is_empty() {
+            return Err(Errno::NOENT.into());
+        }
+        let dir = dir_for(&state.fds, fd, rights::PATH_SYMLINK, &link)?;
+        if symlink_target_escapes(&target, parent_depth(&link)) {
+            return Err(Errno::PERM.into());
+        }
+        dir.dir.symlink(path_of(&target), path_of(&link))?;
+        Ok(())
+    })();
+    into_wasm(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_symlink_targets_are_detected() {
+        assert!(symlink_target_escapes(b"../x", 0));
+        assert!(!symlink_target_escapes(b"../x", 1));
+        assert!(!symlink_target_escapes(b"a/../b", 0));
+        assert!(symlink_target_escapes(b"a/../../b", 0));
+        assert!(!symlink_target_escapes(b"/etc/passwd", 0));
+        assert_eq!(parent_depth(b"link"), 0);
+        assert_eq!(parent_depth(b"a/b/link"), 2);
+        assert_eq!(parent_depth(b"a/../link"), 0);
+    }
+
+    #[test]
+    fn lookup_flags_allow_only_symlink_follow() {
+        assert_eq!(lookup_flags(0), Ok(false));
+        assert_eq!(lookup_flags(1), Ok(true));
+        assert_eq!(lookup_flags(2), Err(Errno::INVAL));
+    }
+}

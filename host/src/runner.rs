@@ -1,0 +1,279 @@
+//! From a file on disk to a running guest: engine configuration, loading
+//! (`.wasm` through the compile cache, or a `.cwasm` from `compile`),
+//! descriptor table and sandbox setup, instantiation, `_start`, and the exit
+//! status WasmEdge would give (§7).
+
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use wasmtime::{Config, Engine, Instance, Module, OptLevel, Store, StoreLimitsBuilder};
+
+use crate::abi::rights;
+use crate::cache::{self, CacheError, CacheKey, ModuleCache};
+use crate::fd_table::{DirHandle, FdEntry, FdKind, FdTable};
+use crate::host_state::HostState;
+use crate::imports::{self, ImportError};
+use crate::preview1::args_env::WasiStrings;
+use crate::preview1::process::ProcExit;
+use crate::sandbox::{RuleError, SandboxPolicy};
+
+/// Exit status after a trap (128 + SIGABRT), as `wasmedge run`.
+pub const TRAP_EXIT_CODE: i32 = 134;
+
+/// Everything `run` needs, already parsed.
+#[derive(Debug, Default, Clone)]
+pub struct RunConfig {
+    pub module: PathBuf,
+    pub args: Vec<Vec<u8>>,
+    pub env: Vec<String>,
+    pub dirs: Vec<String>,
+    pub allow_connect: Vec<String>,
+    pub allow_listen: Vec<String>,
+    pub max_memory_mib: Option<u64>,
+    /// Overrides the cache location (tests); `None` = [`cache::default_dir`].
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// A failure before or around the guest (exit status 1).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is neither a wasm module nor an edge-host .cwasm file")]
+    UnknownFormat { path: PathBuf },
+    #[error("cannot compile {path}: {message}")]
+    Compile { path: PathBuf, message: String },
+    #[error("cannot load precompiled {path}: {message}")]
+    Precompiled { path: PathBuf, message: String },
+    #[error("--dir {spec}: {reason}")]
+    Dir { spec: String, reason: String },
+    #[error("invalid sandbox rule: {0}")]
+    Rule(#[from] RuleError),
+    #[error("{0}")]
+    Imports(#[from] ImportError),
+    #[error("cannot instantiate the module: {0}")]
+    Instantiate(String),
+    #[error("the module exports no `_start` function (only command modules can run)")]
+    NoStart,
+    #[error("cannot create the wasm engine: {0}")]
+    Engine(String),
+}
+
+/// The one engine configuration used by `run` and `compile` (cache keys and
+/// `.cwasm` files depend on it).
+pub fn engine() -> Result<Engine, RunError> {
+    let mut config = Config::new();
+    config.cranelift_opt_level(OptLevel::Speed);
+    config.parallel_compilation(true);
+    Engine::new(&config).map_err(|e| RunError::Engine(format!("{e:#}")))
+}
+
+/// What the first bytes of a file say it is.
+#[derive(Debug, PartialEq, Eq)]
+enum Format {
+    Wasm,
+    Precompiled,
+    Unknown,
+}
+
+fn sniff(path: &Path) -> Result<Format, RunError> {
+    let read_err = |source| RunError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut head = [0u8; 4];
+    let mut file = std::fs::File::open(path).map_err(read_err)?;
+    let n = file.read(&mut head).map_err(read_err)?;
+    Ok(match &head[..n] {
+        b"\0asm" => Format::Wasm,
+        b"\x7fELF" => Format::Precompiled,
+        _ => Format::Unknown,
+    })
+}
+
+/// Loads the module: `.cwasm` directly, `.wasm` through the cache.
+pub fn load_module(engine: &Engine, path: &Path, cache_dir: Option<PathBuf>) -> Result<Module, RunError> {
+    match sniff(path)? {
+        Format::Precompiled => {
+            let precompiled_err = |message: String| RunError::Precompiled {
+                path: path.to_path_buf(),
+                message,
+            };
+            match Engine::detect_precompiled_file(path) {
+                Ok(Some(wasmtime::Precompiled::Module)) => {}
+                Ok(_) => return Err(precompiled_err("not a wasmtime module artifact".into())),
+                Err(e) => return Err(precompiled_err(format!("{e:#}"))),
+            }
+            // SAFETY: a `.cwasm` is trusted like the module it was compiled
+            // from; wasmtime checks that it was built for this engine.
+            unsafe { Module::deserialize_file(engine, path) }.map_err(|e| precompiled_err(format!("{e:#}")))
+        }
+        Format::Wasm => {
+            let wasm = std::fs::read(path).map_err(|source| RunError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            load_cached(engine, path, &wasm, cache_dir.or_else(cache::default_dir))
+        }
+        Format::Unknown => Err(RunError::UnknownFormat {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+fn load_cached(engine: &Engine, path: &Path, wasm: &[u8], cache_dir: Option<PathBuf>) -> Result<Module, RunError> {
+    let compile = || {
+        Module::new(engine, wasm).map_err(|e| RunError::Compile {
+            path: path.to_path_buf(),
+            message: format!("{e:#}"),
+        })
+    };
+    let Some(dir) = cache_dir else {
+        return compile();
+    };
+    let cache = ModuleCache::new(dir);
+    let key = CacheKey::new(engine, wasm);
+    match cache.load(engine, &key) {
+        Ok(module) => return Ok(module),
+        Err(CacheError::Missing) => {}
+        Err(reason) => eprintln!(
+            "edge-host: ignoring cache entry {}: {reason}; recompiling",
+            cache.entry_path(&key).display()
+        ),
+    }
+    let module = compile()?;
+    match module.serialize() {
+        Ok(artifact) => {
+            if let Err(e) = cache.store(&key, &artifact) {
+                eprintln!(
+                    "edge-host: cannot write compile cache {}: {e}",
+                    cache.entry_path(&key).display()
+                );
+            }
+        }
+        Err(e) => eprintln!("edge-host: cannot serialize the compiled module: {e:#}"),
+    }
+    Ok(module)
+}
+
+/// `--dir GUEST:HOST[:readonly]` (or `--dir PATH` for both) as a preopen.
+fn preopen(spec: &str) -> Result<FdEntry, RunError> {
+    let (guest, rest) = spec.split_once(':').unwrap_or((spec, spec));
+    let (host, readonly) = match rest.rsplit_once(':') {
+        Some((host, "readonly")) => (host, true),
+        _ => (rest, false),
+    };
+    let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(|e| RunError::Dir {
+        spec: spec.to_string(),
+        reason: format!("cannot open host directory `{host}`: {e}"),
+    })?;
+    let guest = if guest.is_empty() { "/" } else { guest };
+    let (base, inheriting) = if readonly {
+        (rights::PREOPEN_BASE_READONLY, rights::PREOPEN_INHERITING_READONLY)
+    } else {
+        (rights::PREOPEN_BASE, rights::PREOPEN_INHERITING)
+    };
+    Ok(FdEntry::new(
+        FdKind::Dir(DirHandle {
+            dir,
+            preopen: Some(guest.to_string()),
+        }),
+        base,
+        inheriting,
+    ))
+}
+
+/// argv[0]: the module's file name with its extension forced to `.wasm`.
+fn program_name(module: &Path) -> Vec<u8> {
+    let name = module.with_extension("wasm");
+    name.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default()
+}
+
+/// Builds the store with all host state for `config`.
+pub fn build_store(engine: &Engine, config: &RunConfig) -> Result<Store<HostState>, RunError> {
+    let preopens = config.dirs.iter().map(|d| preopen(d)).collect::<Result<Vec<_>, _>>()?;
+    let args = WasiStrings::new(std::iter::once(program_name(&config.module)).chain(config.args.iter().cloned()));
+    let env = WasiStrings::new(config.env.iter().map(|e| e.as_bytes().to_vec()));
+    let sandbox = SandboxPolicy::from_rules(&config.allow_connect, &config.allow_listen)?;
+    let mut store = Store::new(engine, HostState::new(args, env, FdTable::new(preopens), sandbox));
+    if let Some(mib) = config.max_memory_mib {
+        let bytes = usize::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+        store.data_mut().limits = StoreLimitsBuilder::new().memory_size(bytes).build();
+        store.limiter(|state| &mut state.limits);
+    }
+    Ok(store)
+}
+
+/// How the guest ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// `_start` returned or the guest called `proc_exit`.
+    Exited(i32),
+    /// The guest trapped; the message describes the trap.
+    Trapped(String),
+}
+
+impl Outcome {
+    /// The process exit status WasmEdge gives for this outcome.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Outcome::Exited(code) => *code,
+            Outcome::Trapped(_) => TRAP_EXIT_CODE,
+        }
+    }
+}
+
+fn outcome_of(result: wasmtime::Result<()>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Exited(0),
+        Err(err) => match err.downcast_ref::<ProcExit>() {
+            Some(exit) => Outcome::Exited(exit.0 as i32),
+            None => Outcome::Trapped(format!("{err:?}")),
+        },
+    }
+}
+
+/// Loads, links and runs the module to completion.
+pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
+    let engine = engine()?;
+    let module = load_module(&engine, &config.module, config.cache_dir.clone())?;
+    let mut store = build_store(&engine, config)?;
+    let externs = imports::resolve(&mut store, &module)?;
+    let instance = match Instance::new(&mut store, &module, &externs) {
+        Ok(instance) => instance,
+        Err(err) if err.downcast_ref::<ProcExit>().is_some() || err.downcast_ref::<wasmtime::Trap>().is_some() => {
+            return Ok(outcome_of(Err(err)));
+        }
+        Err(err) => return Err(RunError::Instantiate(format!("{err:#}"))),
+    };
+    if store.data().memory.is_none() {
+        let memory = instance.get_memory(&mut store, "memory").or_else(|| {
+            let exports: Vec<_> = instance.exports(&mut store).filter_map(|e| e.into_memory()).collect();
+            exports.into_iter().next()
+        });
+        store.data_mut().memory = memory;
+    }
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .map_err(|_| RunError::NoStart)?;
+    Ok(outcome_of(start.call(&mut store, ())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv0_is_the_file_name_with_a_wasm_extension() {
+        assert_eq!(program_name(Path::new("/x/y/app.wasm")), b"app.wasm");
+        assert_eq!(program_name(Path::new("svc.cwasm")), b"svc.wasm");
+        assert_eq!(program_name(Path::new("./plain")), b"plain.wasm");
+    }
+
+    #[test]
+    fn trap_exit_code_is_134() {
+        assert_eq!(Outcome::Trapped(String::new()).exit_code(), 134);
+        assert_eq!(Outcome::Exited(3).exit_code(), 3);
+    }
+}

@@ -1,0 +1,195 @@
+//! Creating, binding, listening, accepting, connecting and shutting down
+//! sockets (§4 `sock_open` .. `sock_connect`, `sock_shutdown`; §5 V2 forms).
+//!
+//! Each function follows WasmEdge's validation order exactly: alignment
+//! (`ADDRNOTAVAIL`), memory (`FAULT`), bounds (`FAULT`), enum values
+//! (`INVAL`), descriptor (`BADF`), then the syscall with its errno.
+
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use wasmtime::Caller;
+
+use super::address::read_guest_addr;
+use crate::abi::{fdflags, rights, sock};
+use crate::errno::{errno_to_wasm, sock_aligned, Errno};
+use crate::fd_table::{FdEntry, FdKind, SocketHandle};
+use crate::host_state::{memory_and_state, HostState};
+use crate::sandbox::Action;
+use crate::sys::cvt;
+
+/// `sock_open(af, socktype, ro_fd)` (V1 and V2 are identical).
+pub fn sock_open(mut caller: Caller<'_, HostState>, af: i32, ty: i32, ro_fd: i32) -> wasmtime::Result<i32> {
+    errno_to_wasm(open(&mut caller, af as u32, ty as u32, ro_fd as u32))
+}
+
+fn open(caller: &mut Caller<'_, HostState>, af: u32, ty: u32, ro_fd: u32) -> Result<(), Errno> {
+    sock_aligned(ro_fd, 4)?;
+    let (mut mem, state) = memory_and_state(caller)?;
+    mem.check(ro_fd, 4)?;
+    // The enums are u8 in WasmEdge: the value is truncated before the check.
+    let domain = match af as u8 {
+        sock::AF_INET4 => libc::AF_INET,
+        sock::AF_INET6 => libc::AF_INET6,
+        // AF_UNIX is refused unless the runtime allows it; ours never does.
+        sock::AF_UNIX => return Err(Errno::NOSYS),
+        _ => return Err(Errno::INVAL),
+    };
+    let kind = match ty as u8 {
+        sock::TYPE_DGRAM => libc::SOCK_DGRAM,
+        sock::TYPE_STREAM => libc::SOCK_STREAM,
+        _ => return Err(Errno::INVAL),
+    };
+    // SAFETY: plain syscall; the result is checked.
+    let fd = cvt(unsafe { libc::socket(domain, kind | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: `fd` was just returned by socket() and is owned by nobody else.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let entry = FdEntry::new(
+        FdKind::Socket(SocketHandle {
+            fd: owned,
+            listening: false,
+        }),
+        rights::SOCKET_OPENED,
+        rights::SOCKET_OPENED,
+    );
+    let new_fd = state.fds.insert(entry);
+    mem.write_u32(ro_fd, new_fd)
+}
+
+/// `sock_bind(fd, addr, port)`: raw 4/16-byte addresses only.
+pub fn sock_bind_v1(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+    errno_to_wasm(bind(&mut caller, fd, addr as u32, port as u32, false))
+}
+
+/// `sock_bind_v2(fd, addr, port)`: also the 128-byte storage form.
+pub fn sock_bind_v2(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+    errno_to_wasm(bind(&mut caller, fd, addr as u32, port as u32, true))
+}
+
+fn bind(caller: &mut Caller<'_, HostState>, fd: i32, addr: u32, port: u32, v2: bool) -> Result<(), Errno> {
+    sock_aligned(addr, 4)?;
+    let (mem, state) = memory_and_state(caller)?;
+    let guest_addr = read_guest_addr(&mem, addr, v2)?;
+    let port = port as u16;
+    let raw = state.fds.get(fd)?.raw_fd();
+    state.sandbox.check(Action::Listen, guest_addr.socket_addr(port))?;
+    let native = guest_addr.to_native(port);
+    // SAFETY: `native` is a valid sockaddr of `native.len` bytes.
+    cvt(unsafe { libc::bind(raw, native.as_ptr(), native.len) })?;
+    Ok(())
+}
+
+/// `sock_listen(fd, backlog)` (V1 and V2 are identical).
+pub fn sock_listen(mut caller: Caller<'_, HostState>, fd: i32, backlog: i32) -> wasmtime::Result<i32> {
+    errno_to_wasm(listen(caller.data_mut(), fd, backlog))
+}
+
+fn listen(state: &mut HostState, fd: i32, backlog: i32) -> Result<(), Errno> {
+    let entry = state.fds.get_mut(fd)?;
+    // SAFETY: plain syscall on a descriptor we own.
+    cvt(unsafe { libc::listen(entry.raw_fd(), backlog) })?;
+    if let FdKind::Socket(s) = &mut entry.kind {
+        s.listening = true;
+    }
+    Ok(())
+}
+
+/// `sock_accept(fd, ro_fd)`, WasmEdge's 2-parameter form: the accepted
+/// socket is always blocking.
+pub fn sock_accept_v1(mut caller: Caller<'_, HostState>, fd: i32, ro_fd: i32) -> wasmtime::Result<i32> {
+    errno_to_wasm(accept(&mut caller, fd, None, ro_fd as u32))
+}
+
+/// `sock_accept_v2(fd, fdflags, ro_fd)`, the standard preview1 shape:
+/// NONBLOCK makes the new socket non-blocking, other valid bits are ignored.
+pub fn sock_accept_v2(mut caller: Caller<'_, HostState>, fd: i32, flags: i32, ro_fd: i32) -> wasmtime::Result<i32> {
+    errno_to_wasm(accept(&mut caller, fd, Some(flags as u32), ro_fd as u32))
+}
+
+fn accept(caller: &mut Caller<'_, HostState>, fd: i32, flags: Option<u32>, ro_fd: u32) -> Result<(), Errno> {
+    sock_aligned(ro_fd, 4)?;
+    let (mut mem, state) = memory_and_state(caller)?;
+    mem.check(ro_fd, 4)?;
+    let mut accept_flags = libc::SOCK_CLOEXEC;
+    if let Some(flags) = flags {
+        let flags = flags as u16;
+        if flags & !fdflags::ALL != 0 {
+            return Err(Errno::INVAL);
+        }
+        if flags & fdflags::NONBLOCK != 0 {
+            accept_flags |= libc::SOCK_NONBLOCK;
+        }
+    }
+    let listener = state.fds.get(fd)?.raw_fd();
+    // SAFETY: NULL address/length are allowed by accept4.
+    let new = cvt(unsafe { libc::accept4(listener, std::ptr::null_mut(), std::ptr::null_mut(), accept_flags) })?;
+    // SAFETY: `new` was just returned by accept4 and is ours.
+    let owned = unsafe { OwnedFd::from_raw_fd(new) };
+    let entry = FdEntry::new(
+        FdKind::Socket(SocketHandle {
+            fd: owned,
+            listening: false,
+        }),
+        rights::SOCKET_ACCEPTED,
+        rights::SOCKET_ACCEPTED,
+    );
+    let new_fd = state.fds.insert(entry);
+    mem.write_u32(ro_fd, new_fd)
+}
+
+/// `sock_connect(fd, addr, port)`: raw 4/16-byte addresses only.
+pub fn sock_connect_v1(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+    errno_to_wasm(connect(&mut caller, fd, addr as u32, port as u32, false))
+}
+
+/// `sock_connect_v2(fd, addr, port)`: also the 128-byte storage form.
+pub fn sock_connect_v2(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+    errno_to_wasm(connect(&mut caller, fd, addr as u32, port as u32, true))
+}
+
+fn connect(caller: &mut Caller<'_, HostState>, fd: i32, addr: u32, port: u32, v2: bool) -> Result<(), Errno> {
+    sock_aligned(addr, 4)?;
+    let (mem, state) = memory_and_state(caller)?;
+    let guest_addr = read_guest_addr(&mem, addr, v2)?;
+    let port = port as u16;
+    let raw = state.fds.get(fd)?.raw_fd();
+    state.sandbox.check(Action::Connect, guest_addr.socket_addr(port))?;
+    let native = guest_addr.to_native(port);
+    // SAFETY: `native` is a valid sockaddr of `native.len` bytes. A
+    // non-blocking socket returns EINPROGRESS (26) here, as in WasmEdge.
+    cvt(unsafe { libc::connect(raw, native.as_ptr(), native.len) })?;
+    Ok(())
+}
+
+/// `sock_shutdown(fd, how)`: `how` ⊆ {RD, WR}; 0 passes and acts as SHUT_RD.
+pub fn sock_shutdown(mut caller: Caller<'_, HostState>, fd: i32, how: i32) -> wasmtime::Result<i32> {
+    errno_to_wasm(shutdown(caller.data_mut(), fd, how as u32))
+}
+
+fn shutdown(state: &mut HostState, fd: i32, how: u32) -> Result<(), Errno> {
+    let how = u32::from(how as u8);
+    if how & !(sock::SHUT_RD | sock::SHUT_WR) != 0 {
+        return Err(Errno::INVAL);
+    }
+    let native = if how == sock::SHUT_WR {
+        libc::SHUT_WR
+    } else if how == sock::SHUT_RD | sock::SHUT_WR {
+        libc::SHUT_RDWR
+    } else {
+        libc::SHUT_RD
+    };
+    let entry = state.fds.get_mut(fd)?;
+    // SAFETY: plain syscall on a descriptor we own.
+    cvt(unsafe { libc::shutdown(entry.raw_fd(), native) })?;
+    // Shutting down the read side of a listener stops it listening (Linux).
+    if native != libc::SHUT_WR {
+        if let FdKind::Socket(s) = &mut entry.kind {
+            s.listening = false;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `fd` is a socket currently marked listening (used by poll).
+pub fn is_listening(kind: &FdKind) -> bool {
+    matches!(kind, FdKind::Socket(s) if s.listening)
+}

@@ -1,0 +1,136 @@
+//! `sock_getsockopt` / `sock_setsockopt` (§3.1 option table, §4). Only level
+//! 0 (SOL_SOCKET) exists; payloads pass through unchanged except that reads of
+//! SO_ERROR and SO_TYPE are translated to WASI values.
+
+use wasmtime::Caller;
+
+use crate::abi::sock;
+use crate::errno::{errno_to_wasm, sock_aligned, Errno};
+use crate::host_state::{memory_and_state, HostState};
+use crate::sys::cvt;
+
+/// Linux option for each WASI `__wasi_sock_opt_so_t` value 0..=14.
+const SO_NAMES: [libc::c_int; 15] = [
+    libc::SO_REUSEADDR,
+    libc::SO_TYPE,
+    libc::SO_ERROR,
+    libc::SO_DONTROUTE,
+    libc::SO_BROADCAST,
+    libc::SO_SNDBUF,
+    libc::SO_RCVBUF,
+    libc::SO_KEEPALIVE,
+    libc::SO_OOBINLINE,
+    libc::SO_LINGER,
+    libc::SO_RCVLOWAT,
+    libc::SO_RCVTIMEO,
+    libc::SO_SNDTIMEO,
+    libc::SO_ACCEPTCONN,
+    libc::SO_BINDTODEVICE,
+];
+
+/// Validates level and name (`INVAL` otherwise) and returns the Linux name.
+fn native_option(level: u32, name: u32) -> Result<libc::c_int, Errno> {
+    if level != sock::OPT_LEVEL_SOL_SOCKET {
+        return Err(Errno::INVAL);
+    }
+    SO_NAMES.get(name as usize).copied().ok_or(Errno::INVAL)
+}
+
+/// The WASI socket type for a Linux `SO_TYPE` value.
+fn wasi_socket_type(native: i32) -> i32 {
+    match native {
+        libc::SOCK_DGRAM => i32::from(sock::TYPE_DGRAM),
+        libc::SOCK_STREAM => i32::from(sock::TYPE_STREAM),
+        _ => i32::from(sock::TYPE_ANY),
+    }
+}
+
+/// `sock_getsockopt(fd, level, name, flag, flag_size)`: `*flag_size` holds the
+/// capacity on entry and the kernel's length on return.
+pub fn sock_getsockopt(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    level: i32,
+    name: i32,
+    flag: i32,
+    flag_size: i32,
+) -> wasmtime::Result<i32> {
+    errno_to_wasm(getsockopt(&mut caller, fd, [level, name, flag, flag_size].map(|v| v as u32)))
+}
+
+fn getsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), Errno> {
+    let [level, name, flag, flag_size] = args;
+    sock_aligned(flag_size, 4)?;
+    let (mut mem, state) = memory_and_state(caller)?;
+    let native_name = native_option(level, name)?;
+    let capacity = mem.read_u32(flag_size)?;
+    let buf = mem.bytes_mut(flag, capacity)?;
+    let raw = state.fds.get(fd)?.raw_fd();
+    let mut len = capacity as libc::socklen_t;
+    // SAFETY: `buf` is `capacity` writable bytes of guest memory.
+    cvt(unsafe { libc::getsockopt(raw, libc::SOL_SOCKET, native_name, buf.as_mut_ptr().cast(), &mut len) })?;
+    let len = len.min(capacity);
+    if len == 4 && (name == sock::OPT_SO_ERROR || name == sock::OPT_SO_TYPE) {
+        let native = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+        let translated = if name == sock::OPT_SO_ERROR {
+            i32::from(Errno::from_os(native).0)
+        } else {
+            wasi_socket_type(native)
+        };
+        buf[..4].copy_from_slice(&translated.to_le_bytes());
+    }
+    mem.write_u32(flag_size, len)
+}
+
+/// `sock_setsockopt(fd, level, name, flag, flag_size)`: `flag_size` is a
+/// value, the payload bytes go to the kernel as they are.
+pub fn sock_setsockopt(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    level: i32,
+    name: i32,
+    flag: i32,
+    flag_size: i32,
+) -> wasmtime::Result<i32> {
+    errno_to_wasm(setsockopt(&mut caller, fd, [level, name, flag, flag_size].map(|v| v as u32)))
+}
+
+fn setsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), Errno> {
+    let [level, name, flag, flag_size] = args;
+    let (mem, state) = memory_and_state(caller)?;
+    let native_name = native_option(level, name)?;
+    let payload = mem.bytes(flag, flag_size)?;
+    let raw = state.fds.get(fd)?.raw_fd();
+    // SAFETY: `payload` is `flag_size` readable bytes of guest memory.
+    cvt(unsafe {
+        libc::setsockopt(
+            raw,
+            libc::SOL_SOCKET,
+            native_name,
+            payload.as_ptr().cast(),
+            flag_size as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_level_zero_and_names_up_to_14() {
+        assert_eq!(native_option(0, 0), Ok(libc::SO_REUSEADDR));
+        assert_eq!(native_option(0, 2), Ok(libc::SO_ERROR));
+        assert_eq!(native_option(0, 11), Ok(libc::SO_RCVTIMEO));
+        assert_eq!(native_option(0, 14), Ok(libc::SO_BINDTODEVICE));
+        assert_eq!(native_option(6, 0), Err(Errno::INVAL));
+        assert_eq!(native_option(0, 15), Err(Errno::INVAL));
+    }
+
+    #[test]
+    fn so_type_reads_as_wasi_socket_type() {
+        assert_eq!(wasi_socket_type(libc::SOCK_STREAM), 2);
+        assert_eq!(wasi_socket_type(libc::SOCK_DGRAM), 1);
+    }
+}
