@@ -23,7 +23,7 @@ die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 # The native target triple (where edge-host and the native service build go).
 host_triple() { rustc -vV | sed -n 's/^host: //p'; }
 
-WASM_MODULE="$CARGO_TARGET_DIR/wasm32-wasip1/release/edge_service.wasm"
+WASM_MODULE="${WASM_MODULE:-$CARGO_TARGET_DIR/wasm32-wasip1/release/edge_service.wasm}"
 export WASM_MODULE
 
 edge_host_bin() { echo "$CARGO_TARGET_DIR/$(host_triple)/release/edge-host"; }
