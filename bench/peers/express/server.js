@@ -51,6 +51,11 @@ app.get("/api/hello", (req, res) => {
   res.json({ message: "Hello from Wasm!" });
 });
 
+// The cold-start probe (bench/coldstart/measure.py) waits for this one.
+app.get("/api/health", (req, res) => {
+  res.json({ status: "ok" });
+});
+
 app.get("/api/users/:id", (req, res) => {
   const rawId = req.params.id;
   if (!/^[0-9]{1,20}$/.test(rawId)) return apiError(res, 400, "bad_request", "id: must be a positive integer");

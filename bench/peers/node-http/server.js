@@ -2,6 +2,7 @@
 // `node:http`, written the way a Node developer would without a framework.
 // Same JSON, same status codes, same validation as edge-service's users API,
 // so the comparison measures the runtime, not a difference in work.
+// /api/health is there for the cold-start probe (bench/coldstart/measure.py).
 //
 //   PORT=8080 node server.js
 "use strict";
@@ -9,6 +10,7 @@
 const http = require("node:http");
 
 const HELLO = JSON.stringify({ message: "Hello from Wasm!" });
+const HEALTH = JSON.stringify({ status: "ok" });
 const MAX_BODY_BYTES = 1024 * 1024;
 const NAME_MAX_CHARS = 100;
 const EMAIL_MAX_CHARS = 254;
@@ -98,6 +100,7 @@ function getUser(res, rawId) {
 const server = http.createServer((req, res) => {
   const path = req.url.split("?", 1)[0];
   if (path === "/api/hello" && req.method === "GET") return send(res, 200, HELLO);
+  if (path === "/api/health" && req.method === "GET") return send(res, 200, HEALTH);
   if (path === "/api/users" && req.method === "POST") return createUser(req, res);
   if (path.startsWith("/api/users/") && req.method === "GET") return getUser(res, path.slice("/api/users/".length));
   sendError(res, 404, "not_found", `no route for ${path}`);

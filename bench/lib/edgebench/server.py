@@ -1,0 +1,113 @@
+"""A server under test: started pinned to one core, probed until it answers,
+observed through /proc (memory and CPU time), and stopped.
+
+The server is started through ``taskset -c CORE`` (which execs, so the pid we
+hold is the server's own) with stdout/stderr going to a log file, so a crash
+can be reported with the server's last words.
+"""
+
+import http.client
+import os
+import signal
+import subprocess
+import time
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class ServerError(RuntimeError):
+    """The server did not start, or died while it was being measured."""
+
+
+class Server:
+    """One running server process."""
+
+    def __init__(self, argv, env, cwd, log_path, port, core):
+        self.argv = ["taskset", "-c", str(core), *argv]
+        self.port = port
+        self.log_path = log_path
+        self._log = open(log_path, "ab")
+        self.process = subprocess.Popen(
+            self.argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log
+        )
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def log_tail(self, limit=800):
+        """The end of what the server printed, on one line."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - limit))
+                return log.read().decode("utf-8", "replace").replace("\n", " | ").strip()
+        except OSError:
+            return ""
+
+    def ensure_alive(self, during):
+        """Raises ServerError naming `during` if the process has exited."""
+        if self.process.poll() is not None:
+            raise ServerError(
+                f"the server exited with status {self.process.returncode} during {during}; "
+                f"its log ends with: {self.log_tail()}"
+            )
+
+    def wait_ready(self, path="/api/hello", timeout_s=60.0):
+        """Polls GET `path` until it answers 200."""
+        deadline = time.monotonic() + timeout_s
+        last = "no answer"
+        while time.monotonic() < deadline:
+            self.ensure_alive("start-up")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                conn.close()
+                if response.status == 200:
+                    return
+                last = f"status {response.status}"
+            except OSError as error:
+                last = str(error)
+            time.sleep(0.01)
+        raise ServerError(f"no 200 from GET {path} within {timeout_s:.0f} s (last: {last}); log: {self.log_tail()}")
+
+    def memory_kib(self):
+        """(VmRSS, VmHWM) in KiB from /proc/PID/status."""
+        values = {}
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                key, _, rest = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    values[key] = int(rest.split()[0])
+        return values["VmRSS"], values["VmHWM"]
+
+    def cpu_seconds(self):
+        """User + system CPU time the process (all its threads) has used."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        # After the command name: state is field 3, utime 14, stime 15 (1-based).
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 3 s; always reaps the process."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def core_busy_jiffies(core):
+    """(busy, total) jiffies of one CPU from /proc/stat, to tell how loaded it was."""
+    with open("/proc/stat") as stat:
+        for line in stat:
+            if line.startswith(f"cpu{core} "):
+                values = [int(v) for v in line.split()[1:]]
+                idle = values[3] + values[4]  # idle + iowait
+                return sum(values) - idle, sum(values)
+    raise RuntimeError(f"cpu{core} is not in /proc/stat")

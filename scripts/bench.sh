@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The comparison benchmark of issue 6: the article's table, measured here.
+#
+# Builds everything in release mode, then measures one row after another in
+# the same run: the service built natively (the baseline), its .wasm on
+# edge-host (warm compile cache), on wasmedge (interpreter and AOT, only when
+# wasmedge is on PATH), and the peers in bench/peers/ (Node.js node:http,
+# Express, Go net/http). Per row: cold start (median spawn -> first 200),
+# throughput and p50/p99 from wrk on GET /api/hello, GET /api/users/{id} and
+# POST /api/users, peak and idle RSS, artifact size. Prints one Markdown table
+# with ratios to native and writes it to bench/results/latest.md (+ .json).
+#
+# Usage: scripts/bench.sh            full run (about 4 minutes after the builds)
+#        scripts/bench.sh --smoke    ~20 s of measuring that only proves the script
+#                                    works end to end; leaves bench/results/ alone
+#        scripts/bench.sh --only native,edge-host   a subset (not saved as latest)
+# Tunables (full run): BENCH_DURATION (10 s), BENCH_WARMUP (2 s),
+# BENCH_CONNECTIONS (16), BENCH_COLDSTART_RUNS (20), BENCH_SEED_USERS (100).
+# Never part of scripts/test.sh: it measures, it does not assert.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+SMOKE=0
+ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) SMOKE=1 ;;
+    --only) [ $# -ge 2 ] || die "--only needs a comma-separated list of rows"; ONLY="$2"; shift ;;
+    -h|--help) sed -n '2,/^# Never/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument '$1' (usage: scripts/bench.sh [--smoke] [--only ROW,...])" ;;
+  esac
+  shift
+done
+
+if [ "$SMOKE" = 1 ]; then
+  DURATION=1 WARMUP=0 CONNECTIONS=4 COLDSTART_RUNS=3 SEED_USERS=20
+else
+  DURATION="${BENCH_DURATION:-10}" WARMUP="${BENCH_WARMUP:-2}" CONNECTIONS="${BENCH_CONNECTIONS:-16}"
+  COLDSTART_RUNS="${BENCH_COLDSTART_RUNS:-20}" SEED_USERS="${BENCH_SEED_USERS:-100}"
+fi
+for var in DURATION CONNECTIONS COLDSTART_RUNS SEED_USERS; do
+  [[ "${!var}" =~ ^[1-9][0-9]*$ ]] || die "$var must be a positive whole number, not '${!var}'"
+done
+[[ "$WARMUP" =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a whole number of seconds, not '$WARMUP'"
+[ "$(nproc)" -ge 2 ] || die "the benchmark pins the server to core 0 and wrk to core 1: it needs 2 cores, this machine has $(nproc)"
+
+# wants ROW: true when this run measures ROW (all rows unless --only narrows them).
+wants() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+
+TRIPLE="$(host_triple)"
+BENCH_BUILD="$CARGO_TARGET_DIR/bench"
+mkdir -p "$BENCH_BUILD"
+BUILD_COMMANDS=()
+# run_build DESCRIPTION CMD...: runs a build step under nice, records it for the report.
+run_build() {
+  local what="$1"; shift
+  step "$what"
+  BUILD_COMMANDS+=("$*")
+  nice "$@" 2>&1 | sed 's/^/    /' >&2 || die "$what failed; the output above says why"
+}
+
+step "Toolchain and Debian packages (wrk, Go, taskset)"
+EDGE_SKIP_HOST_BUILD=1 bash scripts/setup.sh
+apt_install wrk golang-go util-linux
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+info "$(wrk -v 2>&1 | head -n1 | cut -c1-40); $(go version); node $(node --version)"
+
+run_build "Building the service module (wasm32-wasip1, release)" cargo build --release --locked
+run_build "Building the service natively (release, the baseline row)" \
+  cargo build --release --locked --target host-tuple --bin edge_service
+[ -x "$(native_service_bin)" ] || die "the native build finished but $(native_service_bin) is missing"
+if wants edge-host; then
+  step "Building edge-host (release)"
+  BUILD_COMMANDS+=("(cd host && cargo build --release --locked)")
+  [ -f host/src/main.rs ] || die "host/ has no edge-host sources yet (issue 3); the benchmark needs edge-host"
+  (cd host && nice cargo build --release --locked 2>&1 | sed 's/^/    /' >&2) \
+    || die "edge-host did not build; the cargo output above says why (host/ is issue 3's)"
+  [ -x "$(edge_host_bin)" ] || die "edge-host was not built at $(edge_host_bin)"
+fi
+
+step "Building the Go peer (standard library only, offline)"
+BUILD_COMMANDS+=("(cd bench/peers/go-nethttp && GOFLAGS=-mod=mod GOPROXY=off go build -trimpath -o target/bench/go-nethttp .)")
+(cd bench/peers/go-nethttp \
+  && GOFLAGS=-mod=mod GOPROXY=off GOCACHE="$BENCH_BUILD/go-cache" nice go build -trimpath -o "$BENCH_BUILD/go-nethttp" .) \
+  || die "the Go peer did not build (bench/peers/go-nethttp); it must need nothing beyond Go's standard library"
+
+step "Installing Express for its peer (npm ci, from the committed package-lock.json)"
+BUILD_COMMANDS+=("(cd bench/peers/express && npm ci --omit=dev)")
+(cd bench/peers/express && npm ci --omit=dev --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config' | sed 's/^/    /' >&2) \
+  || die "npm ci failed in bench/peers/express; the npm registry must be reachable"
+[ -d bench/peers/express/node_modules/express ] || die "npm ci finished but Express is not in bench/peers/express/node_modules"
+
+NOTES=()
+if command -v wasmedge >/dev/null 2>&1; then
+  run_build "Compiling the module ahead of time with wasmedge compile" \
+    wasmedge compile "$WASM_MODULE" "$BENCH_BUILD/edge_service_aot.wasm"
+else
+  NOTES+=(--note "wasmedge is not on PATH: the WasmEdge interpreter and AOT rows were skipped.")
+  info "wasmedge is not on PATH: the WasmEdge interpreter and AOT rows will be skipped"
+fi
+NOTES+=(--note "The service runs with its defaults (LOG_LEVEL=info: one log line per request, to a file); the peers do not log.")
+
+command -v python3 >/dev/null 2>&1 || apt_install python3
+RESULTS_TMP="$(mktemp -d /tmp/edge-bench-results.XXXXXX)"
+COMMAND_ARGS=()
+for c in "${BUILD_COMMANDS[@]}"; do COMMAND_ARGS+=(--command "$c"); done
+SUBSET=()
+[ -n "$ONLY" ] && SUBSET=(--only "$ONLY")
+SMOKE_ARG=()
+[ "$SMOKE" = 1 ] && SMOKE_ARG=(--smoke)
+
+step "Measuring (${DURATION} s per endpoint after ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${COLDSTART_RUNS} cold starts per row)"
+status=0
+PYTHONPATH="$REPO_ROOT/bench/lib" python3 -m edgebench \
+  --repo "$REPO_ROOT" --target-dir "$CARGO_TARGET_DIR" --triple "$TRIPLE" --bench-build-dir "$BENCH_BUILD" \
+  --duration "$DURATION" --warmup "$WARMUP" --connections "$CONNECTIONS" \
+  --coldstart-runs "$COLDSTART_RUNS" --seed-users "$SEED_USERS" \
+  --markdown-out "$RESULTS_TMP/latest.md" --json-out "$RESULTS_TMP/latest.json" \
+  "${COMMAND_ARGS[@]}" "${NOTES[@]}" "${SUBSET[@]}" "${SMOKE_ARG[@]}" || status=$?
+
+if [ "$status" -ne 0 ]; then
+  die "the benchmark did not complete (see the errors above); the partial report is in $RESULTS_TMP/latest.md"
+fi
+if [ "$SMOKE" = 1 ] || [ -n "$ONLY" ]; then
+  step "Done; report in $RESULTS_TMP/latest.md (bench/results/latest.md is only written by a full run)"
+else
+  mkdir -p bench/results
+  cp "$RESULTS_TMP/latest.md" "$RESULTS_TMP/latest.json" bench/results/
+  rm -rf "$RESULTS_TMP"
+  step "Done; report written to bench/results/latest.md (raw figures in bench/results/latest.json)"
+fi
