@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Path of the edge-host binary under test.
@@ -62,21 +62,25 @@ impl Sandbox {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn edge-host");
-        Server { child }
+        Server { child, stdout: None }
     }
 }
 
 /// A background edge-host process.
 pub struct Server {
     pub child: Child,
+    stdout: Option<BufReader<ChildStdout>>,
 }
 
 impl Server {
     /// Reads one line the guest printed on stdout (e.g. its port).
     pub fn read_line(&mut self) -> String {
-        let stdout = self.child.stdout.as_mut().expect("piped stdout");
+        if self.stdout.is_none() {
+            self.stdout = self.child.stdout.take().map(BufReader::new);
+        }
+        let reader = self.stdout.as_mut().expect("piped stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read guest stdout");
+        reader.read_line(&mut line).expect("read guest stdout");
         line.trim().to_string()
     }
 
