@@ -24,10 +24,15 @@ pub struct Iovec {
 }
 
 /// `__wasi_address_t` (§3.2): a pointer to this struct is what the host receives.
+///
+/// `buf` is a `*mut` pointer: for the getters the host writes through it, and a
+/// buffer the host may write must be `mut` on the Rust side, or the compiler may
+/// assume it unchanged and fold reads of it (the very mistake wws 0.5.5 makes
+/// in `recv_from`, see cases/udp.rs).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct WasiAddress {
-    pub buf: *const u8,
+    pub buf: *mut u8,
     pub len: u32,
 }
 
@@ -178,7 +183,7 @@ pub fn open(af: u32, socktype: u32) -> Result<u32, u32> {
 
 /// Calls `sock_bind` or `sock_connect` style functions with a raw address buffer.
 pub fn with_address<R>(bytes: &[u8], f: impl FnOnce(*const WasiAddress) -> R) -> R {
-    let addr = WasiAddress { buf: bytes.as_ptr(), len: bytes.len() as u32 };
+    let addr = WasiAddress { buf: bytes.as_ptr().cast_mut(), len: bytes.len() as u32 };
     f(&addr)
 }
 
@@ -221,8 +226,8 @@ pub enum Side {
 /// Calls V1 `sock_getlocaladdr` or `sock_getpeeraddr` with a buffer of `len` bytes
 /// (at most 16), prefilled with 0xEE so untouched bytes stay visible.
 pub fn get_addr(fd: u32, side: Side, len: u32) -> Result<V1Addr, u32> {
-    let buf = [0xEEu8; 16];
-    let addr = WasiAddress { buf: buf.as_ptr(), len };
+    let mut buf = [0xEEu8; 16];
+    let addr = WasiAddress { buf: buf.as_mut_ptr(), len };
     let mut addr_type: u32 = 0xDEAD;
     let mut port: u32 = 0xDEAD;
     let (t, p) = ((&mut addr_type as *mut u32).cast(), (&mut port as *mut u32).cast());

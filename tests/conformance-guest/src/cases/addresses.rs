@@ -70,16 +70,16 @@ pub fn x_v2_bind_storage_and_getlocaladdr_v2() -> Outcome {
     let rc = abi::with_address(&storage, |a| unsafe { abi::sock_bind_v2(fd.0, a, 0) });
     expect_errno("sock_bind_v2 with 128-byte storage (§5)", errno::SUCCESS, rc)?;
     let v1_port = net::local_port(fd.0)?;
-    let out = [0xEEu8; 128];
-    let addr = WasiAddress { buf: out.as_ptr(), len: 128 };
+    let mut out = [0xEEu8; 128];
+    let addr = WasiAddress { buf: out.as_mut_ptr(), len: 128 };
     let mut port: u32 = abi::SENTINEL;
     let rc = unsafe { abi::sock_getlocaladdr_v2(fd.0, &addr, (&mut port as *mut u32).cast()) };
     expect_errno("sock_getlocaladdr_v2 (128-byte buffer)", errno::SUCCESS, rc)?;
     expect_eq("family u16 at [0..2] (WASI enum, §5)", [1u8, 0], [out[0], out[1]])?;
     expect_eq("address at [2..6]", LO4.to_vec(), out[2..6].to_vec())?;
     expect_eq("port (host-order u32, §5) = V1 getlocaladdr port", u32::from(v1_port), port)?;
-    let short = [0u8; 16];
-    let addr = WasiAddress { buf: short.as_ptr(), len: 16 };
+    let mut short = [0u8; 16];
+    let addr = WasiAddress { buf: short.as_mut_ptr(), len: 16 };
     let rc = unsafe { abi::sock_getlocaladdr_v2(fd.0, &addr, (&mut port as *mut u32).cast()) };
     expect_errno("sock_getlocaladdr_v2 with a 16-byte buffer (must be 128, §5)", errno::INVAL, rc)
 }

@@ -59,7 +59,15 @@ pub fn x_wws_connect_closed_port() -> Outcome {
 }
 
 /// Extra: non-blocking connect to a listener: INPROGRESS, then FD_WRITE without
-/// HANGUP, SO_ERROR 0, and a second connect gives ISCONN (30).
+/// HANGUP, SO_ERROR 0; connecting again once connected gives ISCONN (30).
+///
+/// §4 says "a call after it succeeds gives ISCONN". On Linux the first
+/// `connect` after a non-blocking connect completed returns 0 (it is the call
+/// that reports the completion: `__inet_stream_connect` moves the socket from
+/// SS_CONNECTING to SS_CONNECTED), and only calls after that give EISCONN; the
+/// same happens natively (Python on this kernel: EINPROGRESS, 0, EISCONN), and
+/// WasmEdge passes the kernel's answer through. The case checks that exact
+/// sequence.
 pub fn x_connect_inprogress_then_isconn() -> Outcome {
     let (lst, port) = listener(false)?;
     let fd = open(AF_INET4, SOCK_STREAM)?;
@@ -73,7 +81,12 @@ pub fn x_connect_inprogress_then_isconn() -> Outcome {
         return fail("FD_WRITE nbytes > 0 (SO_SNDBUF - TIOCOUTQ, §8)", "0");
     }
     expect_eq("SO_ERROR", (0, 4), setup("getsockopt(SO_ERROR)", abi::getsockopt_i32(fd.0, 0, SO_ERROR))?)?;
-    expect_errno("second sock_connect", 30, abi::connect(fd.0, &LO4, port))?;
+    expect_errno(
+        "second sock_connect (Linux reports the completion once)",
+        errno::SUCCESS,
+        abi::connect(fd.0, &LO4, port),
+    )?;
+    expect_errno("third sock_connect (§4: ISCONN once connected)", 30, abi::connect(fd.0, &LO4, port))?;
     setup("accept", abi::accept(lst.0)).map(|fd| drop(Fd(fd)))
 }
 

@@ -56,7 +56,7 @@ pub fn run_all(r: &mut Reporter) {
     r.case("x-partial-write-full-sndbuf-guest-pair", stream_io::x_partial_write_full_buffer_guest_pair);
     r.case("x-connect-closed-port-refused-in-recv", connect::x_refused_connect_surfaces_in_recv);
     r.case("x-connect-closed-port-wws", connect::x_wws_connect_closed_port);
-    r.case("x-connect-inprogress-then-isconn", connect::x_connect_inprogress_then_isconn);
+    r.case("x-connect-inprogress-completion-then-isconn", connect::x_connect_inprogress_then_isconn);
     r.case("x-ipv6-listen-connect-loopback", connect::x_ipv6_listen_connect_loopback);
     r.case("x-dns-localhost-wws", resolve::x_dns_localhost_via_wws);
     r.case("x-udp-echo-native-wws", udp::x_udp_echo_native_wws);

@@ -38,10 +38,10 @@ impl Arena {
             canon: [[0; 32]; RECORDS],
         });
         for i in 0..RECORDS {
-            let sa_data = a.sa_data[i].as_ptr() as u32;
-            let canon = a.canon[i].as_ptr() as u32;
-            let sockaddr = a.sockaddrs[i].as_ptr() as u32;
-            let next = if i + 1 < RECORDS { a.records[i + 1].as_ptr() as u32 } else { 0 };
+            let sa_data = a.sa_data[i].as_mut_ptr() as u32;
+            let canon = a.canon[i].as_mut_ptr() as u32;
+            let sockaddr = a.sockaddrs[i].as_mut_ptr() as u32;
+            let next = if i + 1 < RECORDS { a.records[i + 1].as_mut_ptr() as u32 } else { 0 };
             a.sockaddrs[i][0] = 1;
             put32(&mut a.sockaddrs[i], 4, 26);
             put32(&mut a.sockaddrs[i], 8, sa_data);
@@ -90,8 +90,8 @@ struct Resolved {
 }
 
 fn getaddrinfo(node: &[u8], service: &[u8], h: &Aligned<28>, max: u32) -> Resolved {
-    let arena = Arena::new();
-    let res_before = arena.records[0].as_ptr() as u32;
+    let mut arena = Arena::new();
+    let res_before = arena.records[0].as_mut_ptr() as u32;
     let pointers_before = arena.pointers();
     let mut res: u32 = res_before;
     let mut res_len: u32 = abi::SENTINEL;

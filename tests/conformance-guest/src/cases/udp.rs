@@ -23,8 +23,8 @@ pub fn c17_recv_from_v2_native_sender() -> Outcome {
     }
     let mut data = [0u8; 32];
     let iov = Iovec { buf: data.as_mut_ptr(), len: 32 };
-    let storage = [0xEEu8; 128];
-    let addr = WasiAddress { buf: storage.as_ptr(), len: 128 };
+    let mut storage = [0xEEu8; 128];
+    let addr = WasiAddress { buf: storage.as_mut_ptr(), len: 128 };
     let (mut ro_port, mut len, mut flags) = (abi::SENTINEL, abi::SENTINEL, abi::SENTINEL);
     let rc = unsafe {
         abi::sock_recv_from_v2(
@@ -62,7 +62,7 @@ pub fn c18_send_to_native_receiver() -> Outcome {
     };
     let payload = b"pong18";
     let iov = Iovec { buf: payload.as_ptr(), len: payload.len() as u32 };
-    let addr = WasiAddress { buf: LO4.as_ptr(), len: 4 };
+    let addr = WasiAddress { buf: LO4.as_ptr().cast_mut(), len: 4 };
     let mut sent: u32 = abi::SENTINEL;
     let rc = unsafe { abi::sock_send_to(fd.0, &iov, 1, &addr, port, 0, (&mut sent as *mut u32).cast()) };
     expect_errno("sock_send_to(4-byte address, port)", errno::SUCCESS, rc)?;
@@ -79,6 +79,12 @@ pub fn c18_send_to_native_receiver() -> Outcome {
 /// Extra (UDP echo): wws `UdpSocket` sends to the native echo server and
 /// receives the echo; wws' `recv_from` reports the source port byte-swapped,
 /// as the reference documents for WasmEdge (§4, issue #2491).
+///
+/// The source *address* that wws returns is not checked: wws 0.5.5 passes an
+/// immutable `let addr_buf = [0; 128]` to the host and then reads it, so the
+/// compiler may fold those reads to the initial zeros (it does in this build:
+/// 0.0.0.0), whatever the runtime writes. The runtime's address bytes are
+/// checked through the raw import in c17 and in the WAT modules of check 24.
 pub fn x_udp_echo_native_wws() -> Outcome {
     let mut peer = Peer::connect()?;
     let echo_port = peer.cmd_num("UDPECHO", 0)? as u16;
@@ -100,9 +106,5 @@ pub fn x_udp_echo_native_wws() -> Outcome {
         Err(e) => return fail("recv_from to succeed", e.to_string()),
     };
     expect_eq("echoed payload", msg.to_vec(), buf[..n.min(64)].to_vec())?;
-    expect_eq(
-        "source (ip, port as wws reads it: byte-swapped)",
-        (std::net::IpAddr::from(LO4), echo_port.swap_bytes()),
-        (from.ip(), from.port()),
-    )
+    expect_eq("source port as wws reads it (byte-swapped)", echo_port.swap_bytes(), from.port())
 }
