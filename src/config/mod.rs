@@ -4,6 +4,7 @@
 //! runtime. Every variable has a default, and every bad value is reported with the
 //! variable, the value and what was expected, so `main` can print one line and exit 2.
 
+mod database;
 mod error;
 mod http;
 mod log;
@@ -11,6 +12,7 @@ mod log;
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+pub use database::{DatabaseConfig, DatabaseKind, DatabaseUrl, RedisUrl, Secret};
 pub use error::ConfigError;
 pub use http::{CorsOrigins, HttpConfig};
 pub use log::{LogConfig, LogFormat, LogLevel};
@@ -29,6 +31,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Request limits, timeouts and CORS (`MAX_BODY_BYTES`, `CORS_ALLOW_ORIGIN`, ...).
     pub http: HttpConfig,
+    /// Which store, cache and database limits (`DATABASE_URL`, `REDIS_URL`, ...).
+    pub database: DatabaseConfig,
 }
 
 impl Default for Config {
@@ -38,6 +42,7 @@ impl Default for Config {
             port: DEFAULT_PORT,
             log: LogConfig::default(),
             http: HttpConfig::default(),
+            database: DatabaseConfig::default(),
         }
     }
 }
@@ -63,6 +68,7 @@ impl Config {
         }
         config.log = LogConfig::from_env(|name| env.get(name))?;
         config.http = HttpConfig::from_env(|name| env.get(name))?;
+        config.database = DatabaseConfig::from_env(|name| env.get(name))?;
         Ok(config)
     }
 
@@ -89,12 +95,15 @@ impl Environment {
         let mut collected = Vec::new();
         for (name, value) in vars {
             let Some(name) = name.to_str() else { continue };
-            if !Self::KNOWN.contains(&name) && !HttpConfig::VARIABLES.contains(&name) {
+            if !Self::KNOWN.contains(&name)
+                && !HttpConfig::VARIABLES.contains(&name)
+                && !DatabaseConfig::VARIABLES.contains(&name)
+            {
                 continue;
             }
             let value = value.into_string().map_err(|raw| ConfigError::NotUnicode {
                 name: name.to_owned(),
-                value: raw.to_string_lossy().into_owned(),
+                value: database::mask_credentials(&raw.to_string_lossy()),
             })?;
             collected.push((name.to_owned(), value));
         }

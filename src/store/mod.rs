@@ -7,13 +7,26 @@
 //! - A write has happened (and, for databases, is committed) when the call returns `Ok`.
 //! - Failures are [`StoreError`]s; no implementation panics on any input.
 
+mod availability;
+mod cache;
 mod error;
+mod figures;
 mod memory;
+mod mysql;
+mod open;
+mod postgres;
+mod rows;
+mod usage;
 
 use async_trait::async_trait;
 
+pub use cache::CachedStore;
 pub use error::{Conflict, StoreError};
+pub use figures::{CacheFigures, PoolFigures, StoreFigures};
 pub use memory::MemoryStore;
+pub use mysql::MySqlStore;
+pub use open::open;
+pub use postgres::PostgresStore;
 
 use crate::domain::{NewUser, User, UserChanges, UserId};
 

@@ -1,0 +1,64 @@
+//! What a MySQL client error means for the service: a uniqueness conflict (409), a
+//! lost or unreachable server (503, and the store stops sending queries until it is
+//! back), or anything else (500).
+
+use mysql_async::{DriverError, Error};
+
+use crate::store::{Conflict, StoreError};
+
+/// How a failed operation is reported, and whether the server looks gone.
+pub(super) struct Classified {
+    /// The error the caller gets.
+    pub error: StoreError,
+    /// True when the connection or server was lost (mark the database down).
+    pub connection_lost: bool,
+}
+
+/// MariaDB/MySQL server error codes this store reacts to.
+mod code {
+    /// ER_DUP_ENTRY: a unique key was violated.
+    pub const DUPLICATE_ENTRY: u16 = 1062;
+    /// ER_AUTOINC_READ_FAILED: the AUTO_INCREMENT counter has no value left.
+    pub const AUTOINC_READ_FAILED: u16 = 1467;
+    /// HA_ERR_AUTOINC_ERANGE surfaced as "out of range value" for the id.
+    pub const WARN_DATA_OUT_OF_RANGE: u16 = 1264;
+    /// Codes that mean the server is going away or refuses connections.
+    pub const UNAVAILABLE: &[u16] = &[
+        1040, // ER_CON_COUNT_ERROR: too many connections
+        1053, // ER_SERVER_SHUTDOWN
+        1152, // ER_ABORTING_CONNECTION
+        1158, 1159, 1160, 1161, // network read/write errors and timeouts
+        1927, // ER_CONNECTION_KILLED
+        2006, 2013, // server gone away / lost connection (client codes some servers send)
+    ];
+}
+
+/// Sorts `error` from an operation on the `users` table.
+pub(super) fn classify(error: Error) -> Classified {
+    let lost = |error: StoreError| Classified { error, connection_lost: true };
+    let plain = |error: StoreError| Classified { error, connection_lost: false };
+    match error {
+        Error::Io(io) => lost(StoreError::Unavailable(format!("MySQL connection failed: {io}"))),
+        Error::Driver(DriverError::ConnectionClosed) => {
+            lost(StoreError::Unavailable("MySQL closed the connection".to_owned()))
+        }
+        Error::Driver(DriverError::PoolDisconnected) => {
+            lost(StoreError::Unavailable("the MySQL pool is shut down".to_owned()))
+        }
+        Error::Server(server) if server.code == code::DUPLICATE_ENTRY => {
+            // "Duplicate entry '…' for key 'PRIMARY'" (MySQL 8: 'users.PRIMARY');
+            // the only other unique key is users_email_key.
+            let conflict = if server.message.ends_with("PRIMARY'") { Conflict::Id } else { Conflict::Email };
+            plain(StoreError::Conflict(conflict))
+        }
+        Error::Server(server)
+            if server.code == code::AUTOINC_READ_FAILED || server.code == code::WARN_DATA_OUT_OF_RANGE =>
+        {
+            plain(StoreError::Conflict(Conflict::IdsExhausted))
+        }
+        Error::Server(server) if code::UNAVAILABLE.contains(&server.code) => {
+            lost(StoreError::Unavailable(format!("MySQL error {}: {}", server.code, server.message)))
+        }
+        other => plain(StoreError::Internal(format!("MySQL: {other}"))),
+    }
+}

@@ -1,0 +1,332 @@
+//! The PostgreSQL store: `tokio-postgres` (the `tokio-postgres_wasi` fork inside
+//! WasmEdge) behind a small pool of its own.
+//!
+//! Every statement is prepared once per connection and run with bound parameters.
+//! Each write is a single statement in autocommit mode (id allocation and insert in one
+//! statement), so when it returns `Ok` the server has committed it. Every operation,
+//! the wait for a pooled connection included, is bounded by `DB_TIMEOUT_MS`; a
+//! connection whose query ran out of time is closed and the query cancelled.
+
+mod pool;
+mod schema;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tokio_postgres::error::SqlState;
+
+use self::pool::{PgConnection, PgPool};
+use super::availability::Availability;
+use super::rows::{id_to_i64, user_from_columns};
+use super::usage::PoolUsage;
+use super::{Conflict, PoolFigures, StoreError, StoreFigures, UserStore};
+use crate::config::{DatabaseConfig, DatabaseUrl};
+use crate::domain::{NewUser, User, UserChanges, UserId};
+
+/// A query on a borrowed connection, as the boxed future `run` can time out.
+type QueryFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, tokio_postgres::Error>> + Send + 'c>>;
+
+const SELECT_ONE: &str = "SELECT id, name, email FROM users WHERE id = $1";
+const SELECT_PAGE: &str = "SELECT id, name, email FROM users WHERE id > $1 ORDER BY id LIMIT $2";
+/// Takes the next id from the counter and inserts in one statement: one round trip,
+/// one implicit transaction, and the counter row lock orders concurrent creators.
+const INSERT_NEXT_ID: &str = "WITH next AS (
+        UPDATE user_id_counter SET highest = highest + 1
+        WHERE highest < 9223372036854775807 RETURNING highest)
+    INSERT INTO users (id, name, email, email_key) SELECT highest, $1, $2, $3 FROM next RETURNING id";
+/// Inserts with a client-chosen id and moves the counter past it.
+const INSERT_WITH_ID: &str = "WITH bumped AS (
+        UPDATE user_id_counter SET highest = GREATEST(highest, $1::BIGINT) RETURNING highest)
+    INSERT INTO users (id, name, email, email_key) SELECT $1::BIGINT, $2, $3, $4 FROM bumped RETURNING id";
+const UPDATE: &str = "UPDATE users SET name = $1, email = $2, email_key = $3 WHERE id = $4";
+const DELETE: &str = "DELETE FROM users WHERE id = $1";
+
+/// Users in a PostgreSQL `users` table.
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    /// Up, down or still connecting; requests fail fast while it is not up.
+    availability: Arc<Availability>,
+    /// `DB_TIMEOUT_MS`: the bound on every operation.
+    timeout: Duration,
+    /// Whether this instance has brought the schema up to date.
+    migrated: AtomicBool,
+    /// Lent connections and timeouts, for `/metrics`.
+    usage: PoolUsage,
+    /// `DB_POOL_SIZE`.
+    max_connections: usize,
+}
+
+impl PostgresStore {
+    /// Sets up the pool (no connection yet) and starts the supervisor that connects,
+    /// migrates, and reconnects after failures. Call inside the runtime.
+    pub(crate) fn start(url: &DatabaseUrl, config: &DatabaseConfig) -> Self {
+        let mut pg = tokio_postgres::Config::new();
+        pg.host(&url.host)
+            .port(url.port)
+            .user(&url.user)
+            .dbname(&url.database)
+            .application_name("edge-service")
+            .connect_timeout(config.timeout);
+        if let Some(password) = &url.password {
+            pg.password(password.expose());
+        }
+        let inner = Arc::new(Inner {
+            pool: PgPool::new(pg, config.pool_size),
+            availability: Availability::new("PostgreSQL"),
+            timeout: config.timeout,
+            migrated: AtomicBool::new(false),
+            usage: PoolUsage::default(),
+            max_connections: config.pool_size,
+        });
+        let probe_target = inner.clone();
+        let supervisor = inner.availability.clone().supervise(
+            move || {
+                let inner = probe_target.clone();
+                async move { inner.probe().await }
+            },
+            config.timeout,
+        );
+        tokio::spawn(supervisor);
+        Self { inner }
+    }
+
+    /// Makes one connection attempt now (bounded by `DB_TIMEOUT_MS`), so a reachable
+    /// database is ready before the service starts listening.
+    pub(crate) async fn first_attempt(&self) -> Result<(), String> {
+        self.inner.availability.attempt(self.inner.probe(), self.inner.timeout).await
+    }
+
+    /// Pool figures for `/metrics`.
+    pub fn figures(&self) -> StoreFigures {
+        StoreFigures {
+            pool: Some(PoolFigures {
+                in_use: self.inner.usage.in_use(),
+                idle: u64::try_from(self.inner.pool.idle_count()).unwrap_or(u64::MAX),
+                max: u64::try_from(self.inner.max_connections).unwrap_or(u64::MAX),
+                reachable: self.inner.availability.is_up(),
+                timeouts_total: self.inner.usage.timeouts(),
+            }),
+            cache: None,
+        }
+    }
+}
+
+impl Inner {
+    /// Connects, migrates once, and pings: the supervisor's health check.
+    async fn probe(&self) -> Result<(), String> {
+        let mut lease = self.pool.get().await.map_err(|e| e.to_string())?;
+        let connection = lease.connection().ok_or("pooled connection missing")?;
+        if !self.migrated.load(Ordering::Acquire) {
+            schema::migrate(&mut connection.client).await?;
+            self.migrated.store(true, Ordering::Release);
+        }
+        connection.client.simple_query("SELECT 1").await.map(drop).map_err(|e| e.to_string())
+    }
+
+    /// Runs `query` on a pooled connection within `DB_TIMEOUT_MS`.
+    async fn run<T, F>(&self, query: F) -> Result<T, StoreError>
+    where
+        F: for<'c> FnOnce(&'c mut PgConnection) -> QueryFuture<'c, T>,
+    {
+        self.availability.check()?;
+        let started = Instant::now();
+        let mut lease = match tokio::time::timeout(self.timeout, self.pool.get()).await {
+            Ok(Ok(lease)) => lease,
+            Ok(Err(error)) => return Err(self.failed(error)),
+            Err(_) => {
+                self.usage.record_timeout();
+                return Err(StoreError::Unavailable(format!(
+                    "no PostgreSQL connection within {} ms",
+                    self.timeout.as_millis()
+                )));
+            }
+        };
+        let _lent = self.usage.lend();
+        let left = self.timeout.saturating_sub(started.elapsed());
+        let connection = lease
+            .connection()
+            .ok_or_else(|| StoreError::Internal("pooled PostgreSQL connection missing".to_owned()))?;
+        match tokio::time::timeout(left, query(connection)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(self.failed(error)),
+            Err(_) => {
+                self.usage.record_timeout();
+                lease.discard();
+                Err(StoreError::Unavailable(format!(
+                    "PostgreSQL did not answer within {} ms",
+                    self.timeout.as_millis()
+                )))
+            }
+        }
+    }
+
+    /// Maps a driver error; a lost connection marks the database down.
+    fn failed(&self, error: tokio_postgres::Error) -> StoreError {
+        let (mapped, lost) = classify(&error);
+        if lost {
+            self.availability.mark_down(&mapped.to_string());
+        }
+        mapped
+    }
+}
+
+/// What a driver error means: the store error, and whether the server looks gone.
+fn classify(error: &tokio_postgres::Error) -> (StoreError, bool) {
+    let Some(db) = error.as_db_error() else {
+        // No server error: I/O, a closed connection, or a failed connect.
+        return (StoreError::Unavailable(format!("PostgreSQL connection failed: {error}")), true);
+    };
+    let code = db.code();
+    if *code == SqlState::UNIQUE_VIOLATION {
+        let conflict = if db.constraint() == Some("users_pkey") { Conflict::Id } else { Conflict::Email };
+        return (StoreError::Conflict(conflict), false);
+    }
+    let going_away = [
+        SqlState::ADMIN_SHUTDOWN,
+        SqlState::CRASH_SHUTDOWN,
+        SqlState::CANNOT_CONNECT_NOW,
+        SqlState::TOO_MANY_CONNECTIONS,
+    ];
+    if going_away.contains(code) {
+        return (StoreError::Unavailable(format!("PostgreSQL: {}", db.message())), true);
+    }
+    if *code == SqlState::QUERY_CANCELED {
+        return (StoreError::Unavailable(format!("PostgreSQL: {}", db.message())), false);
+    }
+    (StoreError::Internal(format!("PostgreSQL {}: {}", code.code(), db.message())), false)
+}
+
+/// Forces the higher-ranked signature onto a query closure.
+fn query<T, F>(f: F) -> F
+where
+    F: for<'c> FnOnce(&'c mut PgConnection) -> QueryFuture<'c, T>,
+{
+    f
+}
+
+/// The user in a `SELECT id, name, email` row.
+fn user_from_row(row: &tokio_postgres::Row) -> Result<User, StoreError> {
+    let columns: Result<(i64, &str, &str), _> =
+        (|| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))();
+    let (id, name, email) = columns
+        .map_err(|e: tokio_postgres::Error| StoreError::Internal(format!("unexpected users row: {e}")))?;
+    let id =
+        u64::try_from(id).map_err(|_| StoreError::Internal(format!("stored user id {id} is negative")))?;
+    user_from_columns(id, name, email)
+}
+
+#[async_trait]
+impl UserStore for PostgresStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn is_durable(&self) -> bool {
+        true
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner
+            .run(query(|conn| Box::pin(async move { conn.client.simple_query("SELECT 1").await.map(drop) })))
+            .await
+    }
+
+    async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {
+        let after = after.map_or(0, id_to_i64);
+        let limit = i64::from(limit);
+        let rows = self
+            .inner
+            .run(query(move |conn| {
+                Box::pin(async move {
+                    let statement = conn.statement(SELECT_PAGE).await?;
+                    conn.client.query(&statement, &[&after, &limit]).await
+                })
+            }))
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let id = id_to_i64(id);
+        let row = self
+            .inner
+            .run(query(move |conn| {
+                Box::pin(async move {
+                    let statement = conn.statement(SELECT_ONE).await?;
+                    conn.client.query_opt(&statement, &[&id]).await
+                })
+            }))
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn create(&self, new: NewUser) -> Result<User, StoreError> {
+        let (name, email, key) =
+            (new.name.as_str().to_owned(), new.email.as_str().to_owned(), new.email.unique_key());
+        let requested = new.id.map(id_to_i64);
+        let row = self
+            .inner
+            .run(query(move |conn| {
+                Box::pin(async move {
+                    match requested {
+                        Some(id) => {
+                            let statement = conn.statement(INSERT_WITH_ID).await?;
+                            conn.client.query_opt(&statement, &[&id, &name, &email, &key]).await
+                        }
+                        None => {
+                            let statement = conn.statement(INSERT_NEXT_ID).await?;
+                            conn.client.query_opt(&statement, &[&name, &email, &key]).await
+                        }
+                    }
+                })
+            }))
+            .await?;
+        // No row: the counter is at i64::MAX, so no id is left to assign.
+        let row = row.ok_or(StoreError::Conflict(Conflict::IdsExhausted))?;
+        let id: i64 =
+            row.try_get(0).map_err(|e| StoreError::Internal(format!("insert returned no id: {e}")))?;
+        let id = u64::try_from(id)
+            .ok()
+            .and_then(|id| UserId::new(id).ok())
+            .ok_or_else(|| StoreError::Internal(format!("insert returned an invalid id {id}")))?;
+        Ok(User { id, name: new.name, email: new.email })
+    }
+
+    async fn update(&self, id: UserId, changes: UserChanges) -> Result<Option<User>, StoreError> {
+        let key = changes.email.unique_key();
+        let (name, email, db_id) =
+            (changes.name.as_str().to_owned(), changes.email.as_str().to_owned(), id_to_i64(id));
+        let updated = self
+            .inner
+            .run(query(move |conn| {
+                Box::pin(async move {
+                    let statement = conn.statement(UPDATE).await?;
+                    conn.client.execute(&statement, &[&name, &email, &key, &db_id]).await
+                })
+            }))
+            .await?;
+        Ok((updated > 0).then_some(User { id, name: changes.name, email: changes.email }))
+    }
+
+    async fn delete(&self, id: UserId) -> Result<bool, StoreError> {
+        let id = id_to_i64(id);
+        let deleted = self
+            .inner
+            .run(query(move |conn| {
+                Box::pin(async move {
+                    let statement = conn.statement(DELETE).await?;
+                    conn.client.execute(&statement, &[&id]).await
+                })
+            }))
+            .await?;
+        Ok(deleted > 0)
+    }
+}
