@@ -4,20 +4,29 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::http::cors::CorsPolicy;
 use crate::store::UserStore;
+use crate::telemetry::{MeteredStore, Metrics};
 
 /// Everything a handler may need.
 pub struct App {
-    /// The settings the service started with.
+    /// The settings the service started with (limits, timeouts, logging).
     pub config: Config,
-    /// Where users are kept (memory by default).
+    /// Where users are kept (memory by default), wrapped so its failures are counted.
     pub store: Arc<dyn UserStore>,
+    /// The registry `/metrics` serves; backends may register their own figures in it.
+    pub metrics: Arc<Metrics>,
+    /// Which browser origins get CORS headers, prepared once from `CORS_ALLOW_ORIGIN`.
+    pub cors: CorsPolicy,
 }
 
 impl App {
-    /// Builds the shared state.
-    pub fn new(config: Config, store: Arc<dyn UserStore>) -> Arc<Self> {
-        Arc::new(Self { config, store })
+    /// Builds the shared state around `store`, recording into `metrics` (create it first
+    /// with [`Metrics::new`] so a store can register its own figures while it is built).
+    pub fn new(config: Config, store: Arc<dyn UserStore>, metrics: Arc<Metrics>) -> Arc<Self> {
+        let cors = CorsPolicy::new(&config.http.cors);
+        let store: Arc<dyn UserStore> = Arc::new(MeteredStore::new(store, Arc::clone(&metrics)));
+        Arc::new(Self { config, store, metrics, cors })
     }
 }
 

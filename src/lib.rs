@@ -6,13 +6,34 @@
 //!
 //! Map of the crate:
 //! - [`config`]: the environment, parsed once at start into typed [`config::Config`].
-//! - [`telemetry`]: structured logging on stderr (`tracing`).
-//! - [`http`]: the server loop (accept, one task per connection, HTTP/1.1 keep-alive)
-//!   and the JSON response helpers every handler uses.
-//! - [`api`]: the router and one module per endpoint.
+//! - [`telemetry`]: structured logging on stderr (`tracing`) and Prometheus metrics.
+//! - [`http`]: the server loop (accept, connection limit, idle timeout, one task per
+//!   connection), what every exchange gets (request id, CORS, metrics, log line), and
+//!   bounded body and query parsing.
+//! - [`api`]: the route table, the router and one module per endpoint.
 //! - [`domain`]: validated types (user id, name, email); a value that exists is valid.
 //! - [`store`]: the [`store::UserStore`] trait and its backends (memory is the default).
 //! - [`app`]: the application state shared by every request.
+//!
+//! No request may panic the service: in Wasm a panic aborts the whole instance and
+//! every connection with it. The lints below make that a rule the compiler checks:
+//! no `unwrap`/`expect`, no indexing or slicing that can go out of bounds, no
+//! explicit panics, and no arithmetic that can overflow, outside of tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::string_slice,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::arithmetic_side_effects,
+        clippy::exit
+    )
+)]
 
 pub mod api;
 pub mod app;
@@ -22,5 +43,5 @@ pub mod http;
 pub mod store;
 pub mod telemetry;
 
-/// The service's version, reported in the start log line.
+/// The service's version, reported in the start log line and in the metrics.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

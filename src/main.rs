@@ -2,10 +2,10 @@
 //! All logic lives in the library so tests can drive it directly.
 
 use std::process::ExitCode;
-
 use std::sync::Arc;
 
-use edge_service::store::MemoryStore;
+use edge_service::store::{MemoryStore, UserStore};
+use edge_service::telemetry::Metrics;
 use edge_service::{app::App, config::Config, http::server, telemetry};
 
 /// Exit code for invalid configuration (the process never started serving).
@@ -32,7 +32,9 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         let listener = server::bind(config.listen_addr()).await?;
-        let app = App::new(config, Arc::new(MemoryStore::new()));
+        let store: Arc<dyn UserStore> = Arc::new(MemoryStore::new());
+        let metrics = Arc::new(Metrics::new(store.kind()));
+        let app = App::new(config, store, metrics);
         server::run(listener, app, std::future::pending::<()>()).await;
         Ok::<(), server::BindError>(())
     });

@@ -1,4 +1,19 @@
-//! HTTP plumbing shared by every endpoint: the accept loop and JSON responses.
+//! HTTP plumbing shared by every endpoint, independent of what the API does.
+//!
+//! - [`server`]: bind, the accept loop with the connection limit, hyper's settings.
+//! - [`idle`]: closes keep-alive connections that stay idle.
+//! - [`exchange`]: what every request gets: request id, CORS, metrics, the log line.
+//! - [`body`]: bounded reading of JSON request bodies (415, 413, read timeout).
+//! - [`query`]: strict query-string parsing.
+//! - [`cors`]: the `CORS_ALLOW_ORIGIN` rules.
+//! - [`request_id`]: `x-request-id`, kept or generated.
+//! - [`response`]: JSON responses and the error body.
 
+pub mod body;
+pub mod cors;
+pub mod exchange;
+pub mod idle;
+pub mod query;
+pub mod request_id;
 pub mod response;
 pub mod server;

@@ -1,11 +1,11 @@
 //! JSON responses: every body this service sends is JSON with
-//! `content-type: application/json`, errors included.
+//! `content-type: application/json`, errors included (only `/metrics` is text).
 
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Body, Response, StatusCode};
 use serde::Serialize;
 
-/// The `content-type` of every response.
+/// The `content-type` of every JSON response.
 pub const APPLICATION_JSON: &str = "application/json";
 
 /// A response with `status` and `value` encoded as the JSON body.
@@ -21,10 +21,22 @@ pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Bo
 }
 
 /// A response whose body is already-encoded JSON.
-pub fn with_json_body(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
-    let mut response = Response::new(Body::from(bytes));
+pub fn with_json_body(status: StatusCode, bytes: impl Into<Body>) -> Response<Body> {
+    with_body(status, APPLICATION_JSON, bytes)
+}
+
+/// A response with a body of any content type.
+pub fn with_body(status: StatusCode, content_type: &'static str, bytes: impl Into<Body>) -> Response<Body> {
+    let mut response = Response::new(bytes.into());
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(APPLICATION_JSON));
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// A response without a body (`204 No Content`).
+pub fn empty(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
     response
 }
 

@@ -1,24 +1,31 @@
-//! The server loop: bind, accept, and serve each connection as its own task with
-//! HTTP/1.1 keep-alive.
+//! The server loop: bind, accept (at most `MAX_CONNECTIONS` at once), and serve each
+//! connection as its own task with HTTP/1.1 keep-alive.
 //!
 //! Every response leaves in a single send (`http1_writev(false)` makes hyper copy
 //! headers and body into one buffer). Inside WasmEdge a guest cannot set
 //! `TCP_NODELAY`, so a response split over two sends would wait ~40 ms for the
 //! client's delayed ACK on every keep-alive request.
+//!
+//! Limits a client cannot get around: request heads over [`MAX_HEAD_BYTES`] or with
+//! more than 100 headers get hyper's `431`; malformed heads get hyper's `400`; a head
+//! must arrive within `READ_TIMEOUT_SECS` once it starts; an idle keep-alive
+//! connection is closed after `IDLE_TIMEOUT_SECS` ([`super::idle`]).
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use hyper::server::conn::Http;
 use hyper::service::service_fn;
-use hyper::{Body, Request, Response};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::api;
+use super::exchange;
+use super::idle::{Busy, IdleTimeout};
 use crate::app::App;
+
+/// The largest request head (request line and headers) hyper buffers: 64 KiB.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// The listening socket could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -38,28 +45,52 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
 
 /// Serves connections from `listener` until `shutdown` completes.
 ///
-/// A failed `accept` (for example, out of file descriptors) is logged and retried
-/// after a short pause instead of ending the service.
+/// At most `MAX_CONNECTIONS` connections are served at once; further clients wait in
+/// the listen backlog until one closes. A failed `accept` (for example, out of file
+/// descriptors) is logged and retried after a short pause instead of ending the service.
 pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?".into());
+    let limits = &app.config.http;
     tracing::info!(
         address = %local,
         store = app.store.kind(),
         durable = app.store.is_durable(),
         version = crate::VERSION,
+        max_connections = limits.max_connections,
+        max_body_bytes = limits.max_body_bytes,
         "edge-service listening{}",
         if app.store.is_durable() { "" } else { " (memory store: data does not survive a restart)" }
     );
     let mut http = Http::new();
-    http.http1_only(true).http1_keep_alive(true).http1_writev(false);
+    http.http1_only(true)
+        .http1_keep_alive(true)
+        .http1_writev(false)
+        .http1_header_read_timeout(limits.read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES);
     let http = Arc::new(http);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut saturated = false;
 
     tokio::pin!(shutdown);
     loop {
+        if slots.available_permits() == 0 && !saturated {
+            tracing::warn!(
+                max_connections = limits.max_connections,
+                "connection limit reached; new clients wait"
+            );
+        }
+        saturated = slots.available_permits() == 0;
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_closed) => break,
+            },
+        };
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => spawn_connection(stream, peer, Arc::clone(&app), Arc::clone(&http)),
+                Ok((stream, peer)) => spawn_connection(stream, peer, Arc::clone(&app), Arc::clone(&http), permit),
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -70,26 +101,29 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     tracing::info!("edge-service stopped accepting connections");
 }
 
-fn spawn_connection(stream: TcpStream, peer: SocketAddr, app: Arc<App>, http: Arc<Http>) {
+fn spawn_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Arc<App>,
+    http: Arc<Http>,
+    permit: OwnedSemaphorePermit,
+) {
     tokio::spawn(async move {
-        let service = service_fn(move |request| handle(Arc::clone(&app), request));
+        let _slot = permit;
+        let _open = app.metrics.connection_opened();
+        let busy = Arc::new(Busy::default());
+        let stream = IdleTimeout::new(stream, app.config.http.idle_timeout, Arc::clone(&busy));
+        let service = service_fn(move |request| {
+            let guard = busy.enter();
+            let app = Arc::clone(&app);
+            async move {
+                let response = exchange::serve(app, request).await;
+                drop(guard);
+                response
+            }
+        });
         if let Err(error) = http.serve_connection(stream, service).await {
             tracing::debug!(%peer, %error, "connection ended with an error");
         }
     });
-}
-
-async fn handle(app: Arc<App>, request: Request<Body>) -> Result<Response<Body>, Infallible> {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let response = api::route(&app, request).await;
-    tracing::info!(
-        %method,
-        %path,
-        status = response.status().as_u16(),
-        duration_us = started.elapsed().as_micros() as u64,
-        "request"
-    );
-    Ok(response)
 }

@@ -1,4 +1,5 @@
-//! Structured logging on stderr through `tracing`: one line at start, one per request.
+//! Structured logging on stderr through `tracing`: one line at start, one per request,
+//! and one per internal error (with the request id and the cause chain).
 //!
 //! stderr because stdout belongs to the runtime's user, and because WasmEdge's
 //! `fd_write` to fd 2 is an unbuffered `writev`: each line reaches the log collector whole.

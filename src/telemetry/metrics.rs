@@ -1,0 +1,310 @@
+//! Prometheus metrics: one registry for the whole service, served at `GET /metrics`.
+//!
+//! Recording is on the hot path of every request, so it allocates nothing: label
+//! values are `&'static str` route templates, a method enum and the numeric status,
+//! and each figure is an atomic (or an uncontended lock on the single-threaded
+//! runtime). Other components (database pools, caches) add their own figures with
+//! [`Metrics::register`] or [`Metrics::register_collector`]; they appear in the same
+//! scrape under the `edge_service_` prefix.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use hyper::Method;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Metric;
+use prometheus_client::registry::{Registry, Unit};
+
+/// Upper bounds (seconds) of the request latency buckets: 100 µs to 10 s.
+const LATENCY_BUCKETS: [f64; 16] =
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// The text formats `/metrics` can answer in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsFormat {
+    /// Prometheus text exposition format 0.0.4 (the default).
+    Prometheus,
+    /// OpenMetrics 1.0 text, for scrapers that ask for it in `Accept`.
+    OpenMetrics,
+}
+
+impl MetricsFormat {
+    /// The `content-type` of a scrape in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Prometheus => "text/plain; version=0.0.4; charset=utf-8",
+            Self::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+/// The HTTP method as a bounded label value (unknown methods share `OTHER`).
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(clippy::upper_case_acronyms)] // The label values are the methods' own spelling.
+pub enum MethodLabel {
+    /// `GET`
+    GET,
+    /// `HEAD`
+    HEAD,
+    /// `POST`
+    POST,
+    /// `PUT`
+    PUT,
+    /// `DELETE`
+    DELETE,
+    /// `OPTIONS`
+    OPTIONS,
+    /// Any other method.
+    OTHER,
+}
+
+impl From<&Method> for MethodLabel {
+    fn from(method: &Method) -> Self {
+        match *method {
+            Method::GET => Self::GET,
+            Method::HEAD => Self::HEAD,
+            Method::POST => Self::POST,
+            Method::PUT => Self::PUT,
+            Method::DELETE => Self::DELETE,
+            Method::OPTIONS => Self::OPTIONS,
+            _ => Self::OTHER,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: &'static str,
+    method: MethodLabel,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LatencyLabels {
+    route: &'static str,
+    method: MethodLabel,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StoreErrorLabels {
+    operation: &'static str,
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+    store: &'static str,
+}
+
+/// The service's metrics and the registry they are served from.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Everything a scrape encodes; behind a lock so collectors can be added after start.
+    registry: Mutex<Registry>,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
+    in_flight: Gauge,
+    connections_open: Gauge,
+    connections_accepted: Counter,
+    store_errors: Family<StoreErrorLabels, Counter>,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
+
+impl Metrics {
+    /// A registry with the HTTP and store figures, plus `edge_service_build_info`
+    /// naming the version and the store kind.
+    pub fn new(store_kind: &'static str) -> Self {
+        let metrics = Self {
+            registry: Mutex::new(Registry::with_prefix("edge_service")),
+            requests: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram),
+            in_flight: Gauge::default(),
+            connections_open: Gauge::default(),
+            connections_accepted: Counter::default(),
+            store_errors: Family::default(),
+        };
+        {
+            let mut registry = metrics.registry();
+            registry.register(
+                "build",
+                "Version of the service and the store it uses",
+                Info::new(BuildLabels { version: crate::VERSION, store: store_kind }),
+            );
+            registry.register(
+                "http_requests",
+                "HTTP requests answered, by route template, method and status",
+                metrics.requests.clone(),
+            );
+            registry.register_with_unit(
+                "http_request_duration",
+                "Time from request head to response, by route template and method",
+                Unit::Seconds,
+                metrics.latency.clone(),
+            );
+            registry.register(
+                "http_requests_in_flight",
+                "Requests being handled right now",
+                metrics.in_flight.clone(),
+            );
+            registry.register(
+                "http_connections_open",
+                "Client connections open right now",
+                metrics.connections_open.clone(),
+            );
+            registry.register(
+                "http_connections_accepted",
+                "Client connections accepted since start",
+                metrics.connections_accepted.clone(),
+            );
+            registry.register(
+                "store_errors",
+                "Store operations that failed (unavailable or internal), by operation",
+                metrics.store_errors.clone(),
+            );
+        }
+        metrics
+    }
+
+    fn registry(&self) -> MutexGuard<'_, Registry> {
+        // Registration and encoding cannot leave the registry half-changed, so a
+        // poisoned lock (a panic elsewhere while holding it) is still safe to use.
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a metric under `edge_service_<name>` (counters get `_total` appended;
+    /// do not add it yourself).
+    pub fn register(&self, name: &str, help: &str, metric: impl Metric) {
+        self.registry().register(name, help, metric);
+    }
+
+    /// Adds a collector whose figures are computed at each scrape (pool sizes, cache
+    /// statistics).
+    pub fn register_collector(&self, collector: Box<dyn Collector>) {
+        self.registry().register_collector(collector);
+    }
+
+    /// Encodes every registered figure for a scrape.
+    pub fn encode(&self, format: MetricsFormat) -> Result<String, std::fmt::Error> {
+        let mut text = String::with_capacity(8 * 1024);
+        let registry = self.registry();
+        match format {
+            MetricsFormat::Prometheus => {
+                prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)?
+            }
+            MetricsFormat::OpenMetrics => prometheus_client::encoding::text::encode(&mut text, &registry)?,
+        }
+        Ok(text)
+    }
+
+    /// Records one answered request under its route template (never the raw path).
+    pub fn record_request(&self, route: &'static str, method: MethodLabel, status: u16, elapsed: Duration) {
+        self.requests.get_or_create(&RequestLabels { route, method, status }).inc();
+        self.latency.get_or_create(&LatencyLabels { route, method }).observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a request as in flight until the returned guard is dropped (also when
+    /// the client goes away mid-request and the handler is cancelled).
+    pub fn request_started(&self) -> InFlight<'_> {
+        self.in_flight.inc();
+        InFlight(&self.in_flight)
+    }
+
+    /// Counts a connection as open until the returned guard is dropped.
+    pub fn connection_opened(&self) -> OpenConnection {
+        self.connections_accepted.inc();
+        self.connections_open.inc();
+        OpenConnection(self.connections_open.clone())
+    }
+
+    /// Counts a failed store operation; `kind` is `unavailable` or `internal`.
+    pub fn record_store_error(&self, operation: &'static str, kind: &'static str) {
+        self.store_errors.get_or_create(&StoreErrorLabels { operation, kind }).inc();
+    }
+}
+
+/// Holds a request in the in-flight gauge; see [`Metrics::request_started`].
+#[derive(Debug)]
+pub struct InFlight<'a>(&'a Gauge);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// Holds a connection in the open-connections gauge; see [`Metrics::connection_opened`].
+#[derive(Debug)]
+pub struct OpenConnection(Gauge);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_counted_by_template_method_and_status() {
+        let metrics = Metrics::new("memory");
+        metrics.record_request("/api/users/{id}", MethodLabel::GET, 200, Duration::from_micros(300));
+        metrics.record_request("/api/users/{id}", MethodLabel::GET, 200, Duration::from_micros(300));
+        metrics.record_request("/api/users/{id}", MethodLabel::DELETE, 404, Duration::from_millis(2));
+        let text = metrics.encode(MetricsFormat::Prometheus).expect("encodes");
+        assert!(
+            text.contains(
+                r#"edge_service_http_requests_total{route="/api/users/{id}",method="GET",status="200"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"method="DELETE",status="404"} 1"#), "{text}");
+        assert!(
+            text.contains(
+                r#"edge_service_http_request_duration_seconds_bucket{le="0.0005",route="/api/users/{id}",method="GET"} 2"#
+            ) || text.contains(
+                r#"edge_service_http_request_duration_seconds_bucket{route="/api/users/{id}",method="GET",le="0.0005"} 2"#
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn in_flight_and_connection_guards_go_back_to_zero() {
+        let metrics = Metrics::new("memory");
+        {
+            let _request = metrics.request_started();
+            let _connection = metrics.connection_opened();
+            let text = metrics.encode(MetricsFormat::Prometheus).expect("encodes");
+            assert!(text.contains("edge_service_http_requests_in_flight 1"), "{text}");
+            assert!(text.contains("edge_service_http_connections_open 1"), "{text}");
+        }
+        let text = metrics.encode(MetricsFormat::Prometheus).expect("encodes");
+        assert!(text.contains("edge_service_http_requests_in_flight 0"), "{text}");
+        assert!(text.contains("edge_service_http_connections_open 0"), "{text}");
+        assert!(text.contains("edge_service_http_connections_accepted_total 1"), "{text}");
+    }
+
+    #[test]
+    fn other_components_can_register_figures_later() {
+        let metrics = Metrics::new("mysql");
+        let in_use = Gauge::<i64>::default();
+        metrics.register("db_pool_connections_in_use", "Pool connections lent out", in_use.clone());
+        in_use.set(3);
+        let text = metrics.encode(MetricsFormat::OpenMetrics).expect("encodes");
+        assert!(text.contains("edge_service_db_pool_connections_in_use 3"), "{text}");
+        assert!(text.contains(r#"edge_service_build_info{version="#), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+}

@@ -1,0 +1,14 @@
+//! Observability: structured logs on stderr and Prometheus metrics.
+//!
+//! - [`logging`]: the `tracing` subscriber (`LOG_FORMAT`, `LOG_LEVEL`).
+//! - [`metrics`]: the registry served at `GET /metrics`, with the HTTP and store
+//!   figures this crate records; other components register their own collectors.
+//! - [`metered_store`]: a [`crate::store::UserStore`] wrapper that counts store errors.
+
+pub mod logging;
+pub mod metered_store;
+pub mod metrics;
+
+pub use logging::init;
+pub use metered_store::MeteredStore;
+pub use metrics::{Metrics, MetricsFormat};
