@@ -125,6 +125,15 @@ def test_resources_are_requested_and_limited(container: dict) -> None:
     assert mebibytes(resources["limits"]["memory"]) >= mebibytes(resources["requests"]["memory"])
 
 
+def test_buffered_bodies_fit_in_the_memory_limit(container: dict) -> None:
+    # Wasm memory never shrinks: every connection holding a full body at once
+    # must fit in half the limit, leaving the rest to the runtime and the module.
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    worst_case = int(env["MAX_CONNECTIONS"]) * int(env["MAX_BODY_BYTES"])
+    limit = int(container["resources"]["limits"]["memory"].removesuffix("Mi")) * 1024 * 1024
+    assert worst_case <= limit // 2, f"{worst_case} bytes of bodies against a {limit}-byte limit"
+
+
 def test_container_is_locked_down(pod: dict, container: dict) -> None:
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
     context = container["securityContext"]
