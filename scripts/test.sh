@@ -28,4 +28,7 @@ step "edge-host: unit and integration tests (release, sharing the release build)
 step "Service: native unit tests and end-to-end tests on $EDGE_RUNTIME"
 nice cargo test --locked --target host-tuple -p edge-service
 
+step "Deployment: OCI image, Kubernetes and compose validation, run as the container would"
+bash scripts/test-deploy.sh
+
 step "All tests passed in $((SECONDS - started)) s"
