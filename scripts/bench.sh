@@ -100,7 +100,7 @@ else
   NOTES+=(--note "wasmedge is not on PATH: the WasmEdge interpreter and AOT rows were skipped.")
   info "wasmedge is not on PATH: the WasmEdge interpreter and AOT rows will be skipped"
 fi
-NOTES+=(--note "The service runs with its defaults (LOG_LEVEL=info: one log line per request, to a file); the peers do not log.")
+NOTES+=(--note "The service runs with its defaults (LOG_LEVEL=info: one log line per request on stderr, discarded to /dev/null during the load); the peers do not log.")
 
 command -v python3 >/dev/null 2>&1 || apt_install python3
 RESULTS_TMP="$(mktemp -d /tmp/edge-bench-results.XXXXXX)"

@@ -66,7 +66,7 @@ def measure_row(row, args, settings, scratch_root, tag):
     """Everything for one row; returns its result dict (status ok/incomplete/failed)."""
     result = {
         "key": row.key, "label": row.label, "status": "ok", "artifact_bytes": rows.artifact_bytes(row),
-        "artifact_note": row.artifact_note, "runtime_note": row.runtime_note, "command": row.command_line(),
+        "artifact_note": row.artifact_note, "runtime_note": row.runtime_note, "command": row.command_line(args.repo),
     }
     scratch = tempfile.mkdtemp(prefix=f"{row.key}-", dir=scratch_root)
     cache = os.path.join(scratch, "cache")
@@ -82,7 +82,7 @@ def measure_row(row, args, settings, scratch_root, tag):
         port = coldstart.measure.free_port()
         server = Server(
             [str(a) for a in row.argv(port)], rows.server_env(row, port, cache), row.cwd or None,
-            os.path.join(scratch, "server.log"), port, core=load.SERVER_CORE,
+            port, core=load.SERVER_CORE,
         )
         try:
             server.wait_ready()

@@ -9,6 +9,7 @@ the same command and is thrown away.
 import dataclasses
 import json
 import os
+import resource
 import subprocess
 import time
 
@@ -79,6 +80,12 @@ def _run_wrk(argv, timeout_s):
     raise LoadError(f"wrk printed no result (exit {done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
 
 
+def _children_cpu():
+    """CPU seconds used by our finished children (wrk is the only one a run adds)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_endpoint(server, settings, endpoint, seeded, tag):
     """Warm-up (discarded), then the measured run. Returns the figures as a dict."""
     warmup_requests = 0
@@ -90,12 +97,14 @@ def run_endpoint(server, settings, endpoint, seeded, tag):
         server.ensure_alive(f"the {endpoint.title} warm-up")
 
     cpu_before = server.cpu_seconds()
+    wrk_before = _children_cpu()
     busy_before = [core_busy_jiffies(c) for c in (SERVER_CORE, LOAD_CORE)]
     wall_before = time.monotonic()
     result = _run_wrk(settings.argv(server.port, endpoint, settings.duration_s, tag, seeded), settings.duration_s + 30)
     wall = time.monotonic() - wall_before
     server.ensure_alive(f"the {endpoint.title} run")
     cpu = server.cpu_seconds() - cpu_before
+    wrk_cpu = _children_cpu() - wrk_before
     busy_after = [core_busy_jiffies(c) for c in (SERVER_CORE, LOAD_CORE)]
 
     core_pct = []
@@ -115,6 +124,7 @@ def run_endpoint(server, settings, endpoint, seeded, tag):
         "errors": errors,
         "error_count": sum(errors.values()),
         "server_cpu_pct": 100.0 * cpu / wall,
+        "wrk_cpu_pct": 100.0 * wrk_cpu / wall,
         "server_core_busy_pct": core_pct[0],
         "load_core_busy_pct": core_pct[1],
     }

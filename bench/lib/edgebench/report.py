@@ -41,7 +41,10 @@ def _bytes(n):
 def _ratio(value, base):
     if value is None or not base:
         return "–"
-    return f"{value / base:.2f}×"
+    ratio = value / base
+    if ratio >= 10:
+        return f"{ratio:.0f}×"
+    return f"{ratio:.2f}×" if ratio >= 0.1 else f"{ratio:.3f}×"
 
 
 def _endpoint(row, key):
@@ -79,11 +82,11 @@ def _flag(row, key):
 def measured_table(results):
     out = _header()
     for row in results["rows"]:
-        if row["status"] != "ok":
-            out += f"| {row['label']} | {row['status']}: {row.get('error', '')} |" + " |" * 12 + "\n"
+        if row["status"] == "failed":
+            out += f"| {row['label']} | failed (see below) |" + " |" * 12 + "\n"
             continue
         v = _cells(row)
-        cells = [row["label"], _ms(v["cold"])]
+        cells = [row["label"] + (" (incomplete, see below)" if row["status"] != "ok" else ""), _ms(v["cold"])]
         for key, _title in ENDPOINT_TITLES:
             cells += [_ms(v[f"{key}.p50"]), _ms(v[f"{key}.p99"]), _rps(v[f"{key}.rps"]) + _flag(row, key)]
         cells += [_mib(v["peak"]), _mib(v["idle"]), f"{_bytes(v['artifact'])} ({row['artifact_note']})"]
@@ -92,13 +95,13 @@ def measured_table(results):
 
 
 def ratio_table(results):
-    native = next((r for r in results["rows"] if r["key"] == "native" and r["status"] == "ok"), None)
+    native = _row(results, "native")
     if native is None:
         return "(no native row, so no ratios)\n"
     base = _cells(native)
     out = _header()
     for row in results["rows"]:
-        if row["status"] != "ok":
+        if row["status"] == "failed":
             continue
         v = _cells(row)
         cells = [row["label"]] + [_ratio(v[k], base[k]) for k in v]
@@ -107,7 +110,7 @@ def ratio_table(results):
 
 
 def _row(results, key):
-    return next((r for r in results["rows"] if r["key"] == key and r["status"] == "ok"), None)
+    return next((r for r in results["rows"] if r["key"] == key and r["status"] != "failed"), None)
 
 
 def targets(results):
@@ -122,6 +125,9 @@ def targets(results):
 
     for key, title in ENDPOINT_TITLES[:2]:
         w, n = _endpoint(wasm, key), _endpoint(native, key)
+        if w is None or n is None:
+            lines.append(f"- {title}: not measured on both rows.")
+            continue
         tput = w["rps"] / n["rps"]
         p99 = w["p99_ms"] / n["p99_ms"]
         lines.append(f"- {title}: throughput {tput:.2f}× native (target ≥ 0.80×): {state(tput >= 0.8)}; "
@@ -133,6 +139,8 @@ def targets(results):
         parts = []
         ok = True
         for key, title in ENDPOINT_TITLES:
+            if _endpoint(wasm, key) is None or _endpoint(node, key) is None:
+                continue
             factor = _endpoint(wasm, key)["rps"] / _endpoint(node, key)["rps"]
             ok = ok and factor >= 4
             parts.append(f"{title} {factor:.2f}×")
@@ -140,7 +148,7 @@ def targets(results):
     cold = wasm["coldstart"]["median_ms"]
     lines.append(f"- Cold start, warm cache: median {cold:.2f} ms (target ≤ 10 ms): {state(cold <= 10)}.")
     idle_mb = wasm["idle_rss_kib"] * 1024 / 1e6
-    lines.append(f"- Idle RSS: {idle_mb:.1f} MB (target ≤ 15 MB): {state(idle_mb <= 15)}.")
+    lines.append(f"- Idle RSS: {_mib(wasm['idle_rss_kib'])} = {idle_mb:.1f} MB (target ≤ 15 MB): {state(idle_mb <= 15)}.")
     return lines
 
 
@@ -153,11 +161,11 @@ def article_block():
 
 
 def details(results):
-    out = ("| runtime | cold start min / p90 / max | first start | endpoint | server CPU | core 0 busy | core 1 busy "
-           "| errors | peak RSS after POST (users stored) | runtime |\n"
-           "|---|---|---:|---|---:|---:|---:|---:|---:|---|\n")
+    out = ("| runtime | cold start min / p90 / max | first start | endpoint | server CPU | wrk CPU | core 0 busy "
+           "| core 1 busy | errors | peak RSS after POST (users stored) | runtime |\n"
+           "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|\n")
     for row in results["rows"]:
-        if row["status"] != "ok":
+        if row["status"] == "failed":
             continue
         cold = row["coldstart"]
         first = True
@@ -170,7 +178,8 @@ def details(results):
             tail = (f"{_mib(row.get('final_hwm_kib'))} ({row.get('users_stored', 0):,}) | {row.get('runtime_note', '')}"
                     if first else " |")
             errors = ", ".join(f"{k} {v}" for k, v in ep["errors"].items() if v) or "0"
-            out += (f"{lead} | {title} | {ep['server_cpu_pct']:.0f}% | {ep['server_core_busy_pct']:.0f}% "
+            out += (f"{lead} | {title} | {ep['server_cpu_pct']:.0f}% | {ep.get('wrk_cpu_pct', 0):.0f}% "
+                    f"| {ep['server_core_busy_pct']:.0f}% "
                     f"| {ep['load_core_busy_pct']:.0f}% | {errors} | {tail} |\n")
             first = False
     return out
@@ -212,8 +221,9 @@ def render(results):
         *targets(results),
         "",
     ]
-    if results.get("notes"):
-        lines += ["## Notes", "", *[f"- {n}" for n in results["notes"]], ""]
+    problems = [f"{r['label']}: {r['status']}: {r.get('error', '')}" for r in results["rows"] if r["status"] != "ok"]
+    if results.get("notes") or problems:
+        lines += ["## Notes", "", *[f"- {n}" for n in problems + results.get("notes", [])], ""]
     lines += [
         "## The article's figures (quoted, not measured here)",
         "",
@@ -222,8 +232,9 @@ def render(results):
         article_block(),
         "## Details and noise indicators",
         "",
-        "Server CPU: CPU time of the server process over wall time (100% = one core saturated). Core busy: "
-        "the whole core, every process; core 0 busier than the server itself means other work shared it.",
+        "Server CPU / wrk CPU: CPU time of the server process / of wrk over wall time (100% = its core "
+        "saturated; wrk near 100% means the load generator, not the server, set the pace). Core busy: the whole "
+        "core, every process and interrupt; a core busier than its process means other work shared it (noise).",
         "",
         details(results),
         "## Commands",

@@ -31,18 +31,20 @@ class Row:
     scratch_env: list = dataclasses.field(default_factory=list)
     runtime_note: str = ""
 
-    def command_line(self, port="$PORT"):
-        """The server command as a person would type it (for the report)."""
-        env = " ".join(f"{k}={v}" for k, v in self.env.items() if k not in ("PORT", "HOST"))
-        env += "".join(f" {k}=<dir>" for k in self.scratch_env)
-        prefix = "PORT=$PORT HOST=127.0.0.1 " if "PORT" in self.env else ""
-        argv = " ".join(str(a) for a in self.argv(port))
-        where = f"(cd {self.cwd} && " if self.cwd else ""
-        return f"{where}{prefix}{env + ' ' if env.strip() else ''}taskset -c 0 {argv}{')' if where else ''}"
+    def command_line(self, repo, port="$PORT"):
+        """The server command as a person would type it from the repository root (for the report)."""
+        words = [f"{k}={v}".replace("{port}", port) for k, v in self.env.items()]
+        words += [f"{k}=<scratch dir>" for k in self.scratch_env]
+        words += ["taskset", "-c", "0"] + [_relative(str(a), repo) for a in self.argv(port)]
+        line = " ".join(words)
+        return f"(cd {_relative(self.cwd, repo)} && {line})" if self.cwd else line
 
 
-def _service_env(port):
-    return {"PORT": str(port), "HOST": "127.0.0.1"}
+def _relative(path, repo):
+    """`path` relative to the repository when it is inside it (shorter, and true on any clone)."""
+    if os.path.isabs(path) and os.path.commonpath([path, repo]) == repo:
+        return os.path.relpath(path, repo)
+    return path
 
 
 def build_rows(paths):
