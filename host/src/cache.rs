@@ -80,10 +80,7 @@ impl CacheKey {
         hasher.0.update(module_hash);
         let digest: [u8; 32] = hasher.0.finalize().into();
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        CacheKey {
-            module_hash,
-            file_name: format!("{hex}.cwasm"),
-        }
+        CacheKey { module_hash, file_name: format!("{hex}.cwasm") }
     }
 }
 
@@ -156,7 +153,8 @@ impl ModuleCache {
     pub fn store(&self, key: &CacheKey, artifact: &[u8]) -> std::io::Result<()> {
         fs::create_dir_all(&self.dir)?;
         let tmp = self.dir.join(format!(".{}.{}.tmp", key.file_name, std::process::id()));
-        let result = write_entry(&tmp, artifact, &key.module_hash).and_then(|()| fs::rename(&tmp, self.entry_path(key)));
+        let result = write_entry(&tmp, artifact, &key.module_hash)
+            .and_then(|()| fs::rename(&tmp, self.entry_path(key)));
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
         }

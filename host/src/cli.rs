@@ -163,7 +163,9 @@ mod tests {
 
     #[test]
     fn guest_arguments_after_the_module_pass_through_verbatim() {
-        let cli = Cli::try_parse_from(argv(&["e", "run", "--env", "PORT=1", "m.wasm", "--flag", "-x", "pos"])).unwrap();
+        let cli =
+            Cli::try_parse_from(argv(&["e", "run", "--env", "PORT=1", "m.wasm", "--flag", "-x", "pos"]))
+                .unwrap();
         let Command::Run(args) = cli.command else {
             panic!("expected run");
         };

@@ -242,11 +242,7 @@ pub enum CallError {
     #[error("WASI errno {}", .0 .0)]
     Errno(Errno),
     #[error("unaligned access: {function} got pointer {ptr:#x}, which is not {align}-byte aligned")]
-    Misaligned {
-        function: &'static str,
-        ptr: u32,
-        align: u32,
-    },
+    Misaligned { function: &'static str, ptr: u32, align: u32 },
 }
 
 impl From<Errno> for CallError {
@@ -282,21 +278,17 @@ pub fn errno_to_wasm(outcome: Result<(), Errno>) -> wasmtime::Result<i32> {
 /// Traps with `CallError::Misaligned` unless `ptr` is `align`-aligned; used by
 /// the standard preview1 functions.
 pub fn require_aligned(function: &'static str, ptr: u32, align: u32) -> Result<(), CallError> {
-    if ptr % align == 0 {
+    if ptr.is_multiple_of(align) {
         Ok(())
     } else {
-        Err(CallError::Misaligned {
-            function,
-            ptr,
-            align,
-        })
+        Err(CallError::Misaligned { function, ptr, align })
     }
 }
 
 /// `ADDRNOTAVAIL` unless `ptr` is `align`-aligned; the socket functions'
 /// alignment rule (§2.1 step 1).
 pub fn sock_aligned(ptr: u32, align: u32) -> Result<(), Errno> {
-    if ptr % align == 0 {
+    if ptr.is_multiple_of(align) {
         Ok(())
     } else {
         Err(Errno::ADDRNOTAVAIL)
@@ -350,11 +342,7 @@ mod tests {
     fn outcome_conversion_returns_errno_or_traps() {
         assert_eq!(into_wasm(Ok(())).ok(), Some(0));
         assert_eq!(into_wasm(Err(Errno::BADF.into())).ok(), Some(8));
-        let trap = into_wasm(Err(CallError::Misaligned {
-            function: "fd_write",
-            ptr: 3,
-            align: 4,
-        }));
+        let trap = into_wasm(Err(CallError::Misaligned { function: "fd_write", ptr: 3, align: 4 }));
         assert!(trap.is_err());
         assert_eq!(errno_to_wasm(Err(Errno::AGAIN)).ok(), Some(6));
     }

@@ -72,12 +72,7 @@ pub struct FdEntry {
 
 impl FdEntry {
     pub fn new(kind: FdKind, rights_base: u64, rights_inheriting: u64) -> Self {
-        FdEntry {
-            kind,
-            rights_base,
-            rights_inheriting,
-            poll: [PollSlot::default(); 2],
-        }
+        FdEntry { kind, rights_base, rights_inheriting, poll: [PollSlot::default(); 2] }
     }
 
     /// The host descriptor behind this entry; every kind has one, so socket
@@ -136,26 +131,16 @@ impl FdTable {
         slots.extend(preopens.into_iter().map(Some));
         slots.push(None);
         let dynamic_base = slots.len() as u32;
-        FdTable {
-            slots,
-            free: BinaryHeap::new(),
-            dynamic_base,
-        }
+        FdTable { slots, free: BinaryHeap::new(), dynamic_base }
     }
 
     /// `BADF` for an unknown descriptor.
     pub fn get(&self, fd: i32) -> Result<&FdEntry, Errno> {
-        self.slots
-            .get(fd as u32 as usize)
-            .and_then(Option::as_ref)
-            .ok_or(Errno::BADF)
+        self.slots.get(fd as u32 as usize).and_then(Option::as_ref).ok_or(Errno::BADF)
     }
 
     pub fn get_mut(&mut self, fd: i32) -> Result<&mut FdEntry, Errno> {
-        self.slots
-            .get_mut(fd as u32 as usize)
-            .and_then(Option::as_mut)
-            .ok_or(Errno::BADF)
+        self.slots.get_mut(fd as u32 as usize).and_then(Option::as_mut).ok_or(Errno::BADF)
     }
 
     /// Stores `entry` under the lowest free number and returns it.
@@ -175,11 +160,7 @@ impl FdTable {
     /// descriptor). `BADF` if there is none.
     pub fn remove(&mut self, fd: i32) -> Result<FdEntry, Errno> {
         let index = fd as u32;
-        let entry = self
-            .slots
-            .get_mut(index as usize)
-            .and_then(Option::take)
-            .ok_or(Errno::BADF)?;
+        let entry = self.slots.get_mut(index as usize).and_then(Option::take).ok_or(Errno::BADF)?;
         if index >= self.dynamic_base {
             self.free.push(Reverse(index));
         }
@@ -201,10 +182,7 @@ impl FdTable {
 
     /// Iterates over all open descriptors with their numbers.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &FdEntry)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
+        self.slots.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (i as u32, e)))
     }
 }
 
@@ -217,10 +195,7 @@ mod tests {
         assert!(fd >= 0);
         let owned = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         FdEntry::new(
-            FdKind::Socket(SocketHandle {
-                fd: owned,
-                listening: false,
-            }),
+            FdKind::Socket(SocketHandle { fd: owned, listening: false }),
             rights::SOCKET_OPENED,
             rights::SOCKET_OPENED,
         )
@@ -290,10 +265,7 @@ mod preopen_tests {
     fn preopens_follow_stdio_with_one_free_number_after_them() {
         let dir = cap_std::fs::Dir::open_ambient_dir("/tmp", cap_std::ambient_authority()).unwrap();
         let entry = FdEntry::new(
-            FdKind::Dir(DirHandle {
-                dir,
-                preopen: Some("/tmp".into()),
-            }),
+            FdKind::Dir(DirHandle { dir, preopen: Some("/tmp".into()) }),
             rights::PREOPEN_BASE,
             rights::PREOPEN_INHERITING,
         );
@@ -302,14 +274,7 @@ mod preopen_tests {
         assert_eq!(table.get(4).err(), Some(Errno::BADF));
         let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
         let owned = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        let sock = FdEntry::new(
-            FdKind::Socket(SocketHandle {
-                fd: owned,
-                listening: false,
-            }),
-            0,
-            0,
-        );
+        let sock = FdEntry::new(FdKind::Socket(SocketHandle { fd: owned, listening: false }), 0, 0);
         assert_eq!(table.insert(sock), 5);
     }
 }

@@ -136,24 +136,14 @@ pub struct OpenRequest {
 /// Opens `path` below `dir`: a directory handle for directories, a file
 /// otherwise. Every path component stays inside `dir` (cap-std).
 pub fn open_at(dir: &Dir, path: &Path, req: &OpenRequest) -> Result<FdKind, Errno> {
-    let follow = if req.follow {
-        FollowSymlinks::Yes
-    } else {
-        FollowSymlinks::No
-    };
+    let follow = if req.follow { FollowSymlinks::Yes } else { FollowSymlinks::No };
     if req.oflags & oflags::DIRECTORY != 0 {
         if req.oflags & oflags::CREAT != 0 {
             return Err(Errno::INVAL);
         }
-        let opened = if req.follow {
-            dir.open_dir(path)
-        } else {
-            cap_fs_ext::DirExt::open_dir_nofollow(dir, path)
-        }?;
-        return Ok(FdKind::Dir(DirHandle {
-            dir: opened,
-            preopen: None,
-        }));
+        let opened =
+            if req.follow { dir.open_dir(path) } else { cap_fs_ext::DirExt::open_dir_nofollow(dir, path) }?;
+        return Ok(FdKind::Dir(DirHandle { dir: opened, preopen: None }));
     }
     let mut options = OpenOptions::new();
     options
@@ -178,10 +168,7 @@ pub fn open_at(dir: &Dir, path: &Path, req: &OpenRequest) -> Result<FdKind, Errn
     options.custom_flags(custom);
     let file = dir.open_with(path, &options)?;
     if file.metadata()?.is_dir() {
-        return Ok(FdKind::Dir(DirHandle {
-            dir: Dir::from_std_file(file.into_std()),
-            preopen: None,
-        }));
+        return Ok(FdKind::Dir(DirHandle { dir: Dir::from_std_file(file.into_std()), preopen: None }));
     }
     Ok(FdKind::File(file))
 }
@@ -226,13 +213,7 @@ mod tests {
         std::fs::write(outer.path().join("secret"), b"x").unwrap();
         std::os::unix::fs::symlink("../secret", outer.path().join("inner/link")).unwrap();
         let dir = Dir::open_ambient_dir(outer.path().join("inner"), cap_std::ambient_authority()).unwrap();
-        let req = OpenRequest {
-            follow: true,
-            oflags: 0,
-            fdflags: 0,
-            read: true,
-            write: false,
-        };
+        let req = OpenRequest { follow: true, oflags: 0, fdflags: 0, read: true, write: false };
         assert!(open_at(&dir, Path::new("../secret"), &req).is_err());
         assert!(open_at(&dir, Path::new("link"), &req).is_err());
         std::fs::write(outer.path().join("inner/ok"), b"y").unwrap();

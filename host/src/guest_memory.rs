@@ -121,10 +121,7 @@ impl<'a> GuestMemory<'a> {
             let r = self.range(buf, len)?;
             // SAFETY: `r` is within `self.bytes`, checked just above.
             let base = unsafe { self.bytes.as_mut_ptr().add(r.start) };
-            out.push(libc::iovec {
-                iov_base: base.cast(),
-                iov_len: r.len(),
-            });
+            out.push(libc::iovec { iov_base: base.cast(), iov_len: r.len() });
         }
         Ok(out)
     }
@@ -150,10 +147,7 @@ pub struct IoVecs {
 impl IoVecs {
     fn new() -> Self {
         IoVecs {
-            inline: [libc::iovec {
-                iov_base: std::ptr::null_mut(),
-                iov_len: 0,
-            }; INLINE_IOVECS],
+            inline: [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; INLINE_IOVECS],
             len: 0,
             spill: Vec::new(),
         }

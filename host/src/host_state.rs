@@ -51,10 +51,7 @@ pub fn memory_and_state<'a>(
     let memory = match caller.data().memory {
         Some(memory) => memory,
         None => {
-            let memory = caller
-                .get_export("memory")
-                .and_then(Extern::into_memory)
-                .ok_or(Errno::FAULT)?;
+            let memory = caller.get_export("memory").and_then(Extern::into_memory).ok_or(Errno::FAULT)?;
             caller.data_mut().memory = Some(memory);
             memory
         }

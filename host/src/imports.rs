@@ -115,10 +115,7 @@ pub fn provides(name: &str) -> bool {
 }
 
 fn construct(store: &mut Store<HostState>, name: &str) -> Option<Func> {
-    HOST_FUNCTIONS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, make)| make(store))
+    HOST_FUNCTIONS.iter().find(|(n, _)| *n == name).map(|(_, make)| make(store))
 }
 
 /// Exact signature equality (WasmEdge's `matchType`).
@@ -211,7 +208,12 @@ pub fn resolve(store: &mut Store<HostState>, module: &Module) -> Result<Vec<Exte
     }
 }
 
-fn resolve_func(store: &mut Store<HostState>, module: &str, name: &str, wanted: &FuncType) -> Result<Func, String> {
+fn resolve_func(
+    store: &mut Store<HostState>,
+    module: &str,
+    name: &str,
+    wanted: &FuncType,
+) -> Result<Func, String> {
     if module != WASI_MODULE {
         return Err(format!("unknown module; edge-host provides only {WASI_MODULE}"));
     }

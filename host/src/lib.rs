@@ -3,25 +3,25 @@
 //! (`../shared/wasmedge-socket-abi.md` is the specification).
 //!
 //! Map of the crate:
-//! - [`cli`]: command line (`run`, `compile`, the bare `MODULE` form).
-//! - [`runner`]: engine configuration, loading, instantiation, `_start`,
+//! - [`cli`] — command line (`run`, `compile`, the bare `MODULE` form).
+//! - [`runner`] — engine configuration, loading, instantiation, `_start`,
 //!   exit status.
-//! - [`cache`]: on-disk cache of compiled modules, checksummed.
-//! - [`imports`]: binding imports by name and type (V1/V2), reporting every
+//! - [`cache`] — on-disk cache of compiled modules, checksummed.
+//! - [`imports`] — binding imports by name and type (V1/V2), reporting every
 //!   missing import before start.
-//! - [`host_state`]: the per-instance state and access to guest memory.
-//! - [`guest_memory`]: bounds-checked reads and writes of guest structs.
-//! - [`errno`]: WASI errno values, Linux→WASI mapping, the one conversion
+//! - [`host_state`] — the per-instance state and access to guest memory.
+//! - [`guest_memory`] — bounds-checked reads and writes of guest structs.
+//! - [`errno`] — WASI errno values, Linux→WASI mapping, the one conversion
 //!   from a host function's outcome to what the guest sees.
-//! - [`abi`]: WASI/WasmEdge constants and struct sizes.
-//! - [`fd_table`]: the single descriptor table (stdio, preopens, files,
+//! - [`abi`] — WASI/WasmEdge constants and struct sizes.
+//! - [`fd_table`] — the single descriptor table (stdio, preopens, files,
 //!   sockets).
-//! - [`socket`]: the `sock_*` functions.
-//! - [`poll`]: `poll_oneoff` / `epoll_oneoff` on epoll.
-//! - [`preview1`]: the standard preview1 functions.
-//! - [`filesystem`]: `--dir` access confined by cap-std.
-//! - [`sandbox`]: `--allow-connect` / `--allow-listen` policy.
-//! - [`sys`]: small helpers for raw libc calls.
+//! - [`socket`] — the `sock_*` functions.
+//! - [`poll`] — `poll_oneoff` / `epoll_oneoff` on epoll.
+//! - [`preview1`] — the standard preview1 functions.
+//! - [`filesystem`] — `--dir` access confined by cap-std.
+//! - [`sandbox`] — `--allow-connect` / `--allow-listen` policy.
+//! - [`sys`] — small helpers for raw libc calls.
 
 pub mod abi;
 pub mod cache;

@@ -78,10 +78,7 @@ enum Format {
 }
 
 fn sniff(path: &Path) -> Result<Format, RunError> {
-    let read_err = |source| RunError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let read_err = |source| RunError::Read { path: path.to_path_buf(), source };
     let mut head = [0u8; 4];
     let mut file = std::fs::File::open(path).map_err(read_err)?;
     let n = file.read(&mut head).map_err(read_err)?;
@@ -96,10 +93,8 @@ fn sniff(path: &Path) -> Result<Format, RunError> {
 pub fn load_module(engine: &Engine, path: &Path, cache_dir: Option<PathBuf>) -> Result<Module, RunError> {
     match sniff(path)? {
         Format::Precompiled => {
-            let precompiled_err = |message: String| RunError::Precompiled {
-                path: path.to_path_buf(),
-                message,
-            };
+            let precompiled_err =
+                |message: String| RunError::Precompiled { path: path.to_path_buf(), message };
             match Engine::detect_precompiled_file(path) {
                 Ok(Some(wasmtime::Precompiled::Module)) => {}
                 Ok(_) => return Err(precompiled_err("not a wasmtime module artifact".into())),
@@ -110,24 +105,23 @@ pub fn load_module(engine: &Engine, path: &Path, cache_dir: Option<PathBuf>) -> 
             unsafe { Module::deserialize_file(engine, path) }.map_err(|e| precompiled_err(format!("{e:#}")))
         }
         Format::Wasm => {
-            let wasm = std::fs::read(path).map_err(|source| RunError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            let wasm =
+                std::fs::read(path).map_err(|source| RunError::Read { path: path.to_path_buf(), source })?;
             load_cached(engine, path, &wasm, cache_dir.or_else(cache::default_dir))
         }
-        Format::Unknown => Err(RunError::UnknownFormat {
-            path: path.to_path_buf(),
-        }),
+        Format::Unknown => Err(RunError::UnknownFormat { path: path.to_path_buf() }),
     }
 }
 
-fn load_cached(engine: &Engine, path: &Path, wasm: &[u8], cache_dir: Option<PathBuf>) -> Result<Module, RunError> {
+fn load_cached(
+    engine: &Engine,
+    path: &Path,
+    wasm: &[u8],
+    cache_dir: Option<PathBuf>,
+) -> Result<Module, RunError> {
     let compile = || {
-        Module::new(engine, wasm).map_err(|e| RunError::Compile {
-            path: path.to_path_buf(),
-            message: format!("{e:#}"),
-        })
+        Module::new(engine, wasm)
+            .map_err(|e| RunError::Compile { path: path.to_path_buf(), message: format!("{e:#}") })
     };
     let Some(dir) = cache_dir else {
         return compile();
@@ -146,10 +140,7 @@ fn load_cached(engine: &Engine, path: &Path, wasm: &[u8], cache_dir: Option<Path
     match module.serialize() {
         Ok(artifact) => {
             if let Err(e) = cache.store(&key, &artifact) {
-                eprintln!(
-                    "edge-host: cannot write compile cache {}: {e}",
-                    cache.entry_path(&key).display()
-                );
+                eprintln!("edge-host: cannot write compile cache {}: {e}", cache.entry_path(&key).display());
             }
         }
         Err(e) => eprintln!("edge-host: cannot serialize the compiled module: {e:#}"),
@@ -164,9 +155,8 @@ fn preopen(spec: &str) -> Result<FdEntry, RunError> {
         Some((host, "readonly")) => (host, true),
         _ => (rest, false),
     };
-    let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(|e| RunError::Dir {
-        spec: spec.to_string(),
-        reason: format!("cannot open host directory `{host}`: {e}"),
+    let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(|e| {
+        RunError::Dir { spec: spec.to_string(), reason: format!("cannot open host directory `{host}`: {e}") }
     })?;
     let guest = if guest.is_empty() { "/" } else { guest };
     let (base, inheriting) = if readonly {
@@ -174,14 +164,7 @@ fn preopen(spec: &str) -> Result<FdEntry, RunError> {
     } else {
         (rights::PREOPEN_BASE, rights::PREOPEN_INHERITING)
     };
-    Ok(FdEntry::new(
-        FdKind::Dir(DirHandle {
-            dir,
-            preopen: Some(guest.to_string()),
-        }),
-        base,
-        inheriting,
-    ))
+    Ok(FdEntry::new(FdKind::Dir(DirHandle { dir, preopen: Some(guest.to_string()) }), base, inheriting))
 }
 
 /// argv[0]: the module's file name with its extension forced to `.wasm`.
@@ -193,7 +176,8 @@ fn program_name(module: &Path) -> Vec<u8> {
 /// Builds the store with all host state for `config`.
 pub fn build_store(engine: &Engine, config: &RunConfig) -> Result<Store<HostState>, RunError> {
     let preopens = config.dirs.iter().map(|d| preopen(d)).collect::<Result<Vec<_>, _>>()?;
-    let args = WasiStrings::new(std::iter::once(program_name(&config.module)).chain(config.args.iter().cloned()));
+    let args =
+        WasiStrings::new(std::iter::once(program_name(&config.module)).chain(config.args.iter().cloned()));
     let env = WasiStrings::new(config.env.iter().map(|e| e.as_bytes().to_vec()));
     let sandbox = SandboxPolicy::from_rules(&config.allow_connect, &config.allow_listen)?;
     let mut store = Store::new(engine, HostState::new(args, env, FdTable::new(preopens), sandbox));
@@ -242,7 +226,9 @@ pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
     let externs = imports::resolve(&mut store, &module)?;
     let instance = match Instance::new(&mut store, &module, &externs) {
         Ok(instance) => instance,
-        Err(err) if err.downcast_ref::<ProcExit>().is_some() || err.downcast_ref::<wasmtime::Trap>().is_some() => {
+        Err(err)
+            if err.downcast_ref::<ProcExit>().is_some() || err.downcast_ref::<wasmtime::Trap>().is_some() =>
+        {
             return Ok(outcome_of(Err(err)));
         }
         Err(err) => return Err(RunError::Instantiate(format!("{err:#}"))),
@@ -254,9 +240,7 @@ pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
         });
         store.data_mut().memory = memory;
     }
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .map_err(|_| RunError::NoStart)?;
+    let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(|_| RunError::NoStart)?;
     Ok(outcome_of(start.call(&mut store, ())))
 }
 

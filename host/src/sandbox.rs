@@ -19,11 +19,7 @@ pub enum RuleError {
     #[error("`{rule}`: bad prefix length `{prefix}`")]
     Prefix { rule: String, prefix: String },
     #[error("`{rule}`: cannot resolve host `{host}`: {source}")]
-    Resolve {
-        rule: String,
-        host: String,
-        source: std::io::Error,
-    },
+    Resolve { rule: String, host: String, source: std::io::Error },
 }
 
 /// One allowed network (address + prefix length) and port (`None` = any).
@@ -52,10 +48,10 @@ impl AddrRule {
         }
         let port = match port {
             "*" => None,
-            p => Some(p.parse::<u16>().map_err(|_| RuleError::Port {
-                rule: text.to_string(),
-                port: p.to_string(),
-            })?),
+            p => Some(
+                p.parse::<u16>()
+                    .map_err(|_| RuleError::Port { rule: text.to_string(), port: p.to_string() })?,
+            ),
         };
         if host == "*" {
             return Ok(vec![
@@ -73,12 +69,7 @@ impl AddrRule {
                 None => max,
                 Some(p) => match p.parse::<u8>() {
                     Ok(n) if n <= max => n,
-                    _ => {
-                        return Err(RuleError::Prefix {
-                            rule: text.to_string(),
-                            prefix: p.to_string(),
-                        })
-                    }
+                    _ => return Err(RuleError::Prefix { rule: text.to_string(), prefix: p.to_string() }),
                 },
             };
             return Ok(vec![AddrRule::new(ip, prefix, port)]);
@@ -86,13 +77,11 @@ impl AddrRule {
         if prefix_text.is_some() {
             return Err(syntax());
         }
-        let resolved = (host, port.unwrap_or(0))
-            .to_socket_addrs()
-            .map_err(|source| RuleError::Resolve {
-                rule: text.to_string(),
-                host: host.to_string(),
-                source,
-            })?;
+        let resolved = (host, port.unwrap_or(0)).to_socket_addrs().map_err(|source| RuleError::Resolve {
+            rule: text.to_string(),
+            host: host.to_string(),
+            source,
+        })?;
         let mut rules: Vec<AddrRule> = Vec::new();
         for addr in resolved {
             let ip = canonical(addr.ip());
@@ -105,11 +94,7 @@ impl AddrRule {
     }
 
     fn new(network: IpAddr, prefix: u8, port: Option<u16>) -> Self {
-        AddrRule {
-            network: canonical(network),
-            prefix,
-            port,
-        }
+        AddrRule { network: canonical(network), prefix, port }
     }
 
     /// Whether `addr` lies in this rule's network and port.
@@ -118,12 +103,8 @@ impl AddrRule {
             return false;
         }
         match (self.network, canonical(addr.ip())) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                prefix_matches(&net.octets(), &ip.octets(), self.prefix)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                prefix_matches(&net.octets(), &ip.octets(), self.prefix)
-            }
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_matches(&net.octets(), &ip.octets(), self.prefix),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_matches(&net.octets(), &ip.octets(), self.prefix),
             _ => false,
         }
     }
@@ -171,10 +152,8 @@ pub struct SandboxPolicy {
 impl SandboxPolicy {
     /// Builds the policy from the `--allow-connect` / `--allow-listen` values.
     pub fn from_rules(connect: &[String], listen: &[String]) -> Result<Self, RuleError> {
-        let mut policy = SandboxPolicy {
-            enabled: !connect.is_empty() || !listen.is_empty(),
-            ..SandboxPolicy::default()
-        };
+        let mut policy =
+            SandboxPolicy { enabled: !connect.is_empty() || !listen.is_empty(), ..SandboxPolicy::default() };
         for rule in connect {
             policy.connect.extend(AddrRule::parse(rule)?);
         }
@@ -285,13 +264,7 @@ mod tests {
 
         let policy = SandboxPolicy::from_rules(&[], &["0.0.0.0:8080".into()]).unwrap();
         assert!(policy.check(Action::Listen, Some(addr("0.0.0.0:8080"))).is_ok());
-        assert_eq!(
-            policy.check(Action::Listen, Some(addr("0.0.0.0:8081"))),
-            Err(Errno::ACCES)
-        );
-        assert_eq!(
-            policy.check(Action::Connect, Some(addr("127.0.0.1:80"))),
-            Err(Errno::ACCES)
-        );
+        assert_eq!(policy.check(Action::Listen, Some(addr("0.0.0.0:8081"))), Err(Errno::ACCES));
+        assert_eq!(policy.check(Action::Connect, Some(addr("127.0.0.1:80"))), Err(Errno::ACCES));
     }
 }

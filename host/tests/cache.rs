@@ -8,10 +8,7 @@ use std::path::PathBuf;
 use common::{guest, stderr, Sandbox};
 
 fn exit_module(sb: &Sandbox, name: &str, code: i32) -> PathBuf {
-    sb.module(
-        name,
-        &guest("", &format!(r#"(func (export "_start") (call $exit (i32.const {code})))"#)),
-    )
+    sb.module(name, &guest("", &format!(r#"(func (export "_start") (call $exit (i32.const {code})))"#)))
 }
 
 fn entries(sb: &Sandbox) -> Vec<PathBuf> {
@@ -78,7 +75,10 @@ fn truncated_entry_is_detected_and_rebuilt() {
 
 #[test]
 fn garbage_entry_is_detected_and_rebuilt() {
-    damaged_entry_is_rebuilt(|b| *b = b"#!/bin/sh\nrm -rf /\n".to_vec(), "truncated or not an edge-host cache file");
+    damaged_entry_is_rebuilt(
+        |b| *b = b"#!/bin/sh\nrm -rf /\n".to_vec(),
+        "truncated or not an edge-host cache file",
+    );
 }
 
 #[test]

@@ -66,7 +66,10 @@ fn connect_outside_allow_connect_gets_acces_and_one_log_line() {
     let wat = socket_guest(2, "connect", port);
     let (code, err) = run_with(&sb, "deny", &wat, &["--allow-connect", "10.0.0.0/8:*"]);
     assert_eq!(code, Some(2), "{err}");
-    assert_eq!(err, format!("edge-host: denied connect to 127.0.0.1:{port}: not allowed by --allow-connect\n"));
+    assert_eq!(
+        err,
+        format!("edge-host: denied connect to 127.0.0.1:{port}: not allowed by --allow-connect\n")
+    );
 
     let allow = format!("127.0.0.1:{port}");
     let (code, err) = run_with(&sb, "allow", &wat, &["--allow-connect", &allow]);
@@ -80,7 +83,8 @@ fn any_rule_enables_the_sandbox_for_both_directions() {
     let sb = Sandbox::new();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let (code, err) = run_with(&sb, "c", &socket_guest(2, "connect", port), &["--allow-listen", "0.0.0.0:8080"]);
+    let (code, err) =
+        run_with(&sb, "c", &socket_guest(2, "connect", port), &["--allow-listen", "0.0.0.0:8080"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("denied connect to"), "{err}");
 }

@@ -443,5 +443,9 @@ fn sending_to_a_reset_peer_returns_an_errno_and_the_host_survives() {
     assert_eq!(rc, 0);
     drop(client);
     let code = server.wait_exit(Duration::from_secs(10));
-    assert!(matches!(code, Some(15) | Some(64)), "expected CONNRESET or PIPE, got {code:?}: {}", server.stderr());
+    assert!(
+        matches!(code, Some(15) | Some(64)),
+        "expected CONNRESET or PIPE, got {code:?}: {}",
+        server.stderr()
+    );
 }

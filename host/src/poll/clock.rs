@@ -13,9 +13,7 @@ pub fn now_ns(clock: libc::clockid_t) -> u64 {
     let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
     // SAFETY: valid clock id and pointer.
     unsafe { libc::clock_gettime(clock, &mut ts) };
-    (ts.tv_sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(ts.tv_nsec as u64)
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
 }
 
 /// The monotonic instant (ns) at which a clock subscription expires, or the

@@ -43,14 +43,8 @@ pub fn read_subscription(mem: &GuestMemory, base: u32, index: u32) -> Result<Sub
             timeout: mem.read_u64(at + 24)?,
             flags: mem.read_u16(at + 40)?,
         },
-        eventtype::FD_READ => Subscription::FdRead {
-            userdata,
-            fd: mem.read_u32(at + 16)? as i32,
-        },
-        eventtype::FD_WRITE => Subscription::FdWrite {
-            userdata,
-            fd: mem.read_u32(at + 16)? as i32,
-        },
+        eventtype::FD_READ => Subscription::FdRead { userdata, fd: mem.read_u32(at + 16)? as i32 },
+        eventtype::FD_WRITE => Subscription::FdWrite { userdata, fd: mem.read_u32(at + 16)? as i32 },
         tag => Subscription::Unknown { userdata, tag },
     })
 }
@@ -112,38 +106,18 @@ mod tests {
         let mem = GuestMemory::new(&mut raw);
         assert_eq!(
             read_subscription(&mem, 16, 0),
-            Ok(Subscription::Clock {
-                userdata: u64::MAX,
-                id: 1,
-                timeout: 10_000_000,
-                flags: 1
-            })
+            Ok(Subscription::Clock { userdata: u64::MAX, id: 1, timeout: 10_000_000, flags: 1 })
         );
-        assert_eq!(
-            read_subscription(&mem, 16, 1),
-            Ok(Subscription::FdRead { userdata: 7, fd: 9 })
-        );
-        assert_eq!(
-            read_subscription(&mem, 16, 2),
-            Ok(Subscription::FdWrite { userdata: 8, fd: 10 })
-        );
-        assert_eq!(
-            read_subscription(&mem, 16, 3),
-            Ok(Subscription::Unknown { userdata: 9, tag: 5 })
-        );
+        assert_eq!(read_subscription(&mem, 16, 1), Ok(Subscription::FdRead { userdata: 7, fd: 9 }));
+        assert_eq!(read_subscription(&mem, 16, 2), Ok(Subscription::FdWrite { userdata: 8, fd: 10 }));
+        assert_eq!(read_subscription(&mem, 16, 3), Ok(Subscription::Unknown { userdata: 9, tag: 5 }));
     }
 
     #[test]
     fn events_are_written_in_full_with_zero_padding() {
         let mut raw = vec![0xFFu8; 96];
         let mut mem = GuestMemory::new(&mut raw);
-        let event = Event {
-            userdata: 0x0102_0304_0506_0708,
-            error: 20,
-            kind: 1,
-            nbytes: 1,
-            flags: 1,
-        };
+        let event = Event { userdata: 0x0102_0304_0506_0708, error: 20, kind: 1, nbytes: 1, flags: 1 };
         write_event(&mut mem, 0, 1, &event).unwrap();
         assert_eq!(&raw[32..40], &0x0102_0304_0506_0708u64.to_le_bytes());
         assert_eq!(&raw[40..42], &[20, 0]);

@@ -9,8 +9,8 @@
 //! before every wait). Clocks become one timeout instead of one timerfd
 //! each. No allocation per call once the buffers have grown.
 //!
-//! - [`layout`]: subscription/event structs in guest memory.
-//! - [`clock`]: clock subscriptions as monotonic deadlines.
+//! - [`layout`] — subscription/event structs in guest memory.
+//! - [`clock`] — clock subscriptions as monotonic deadlines.
 
 pub mod clock;
 pub mod layout;
@@ -125,11 +125,8 @@ impl Poller {
             slot.read_sub = 0;
             slot.write_sub = 0;
         }
-        let (mine, other) = if write {
-            (slot.write_sub, slot.read_sub)
-        } else {
-            (slot.read_sub, slot.write_sub)
-        };
+        let (mine, other) =
+            if write { (slot.write_sub, slot.read_sub) } else { (slot.read_sub, slot.write_sub) };
         if mine != 0 {
             return self.error_event(index, Errno::EXIST);
         }
@@ -148,10 +145,7 @@ impl Poller {
             0
         };
         if op != 0 {
-            let mut ev = libc::epoll_event {
-                events,
-                u64: fd as u32 as u64,
-            };
+            let mut ev = libc::epoll_event { events, u64: fd as u32 as u64 };
             // SAFETY: valid epoll and target descriptors, `ev` is initialised.
             if unsafe { libc::epoll_ctl(epfd, op, raw, &mut ev) } < 0 {
                 let errno = Errno::last_os_error();
@@ -197,11 +191,7 @@ impl Poller {
         let flags = if hup { EVENT_FD_READWRITE_HANGUP } else { 0 };
         let mut fired = false;
         if read_sub != 0 && (bits & libc::EPOLLIN as u32 != 0 || (no_in_out && hup)) {
-            let nbytes = if is_socket && !listening {
-                1
-            } else {
-                read_nbytes(raw)
-            };
+            let nbytes = if is_socket && !listening { 1 } else { read_nbytes(raw) };
             self.fire(read_sub, nbytes, flags);
             fired = true;
         }
@@ -251,7 +241,14 @@ impl Poller {
 
     /// The whole call after argument validation: returns how many events were
     /// written, or (WasmEdge's failure path) an errno carried by every event.
-    fn poll(&mut self, mem: &mut GuestMemory, fds: &mut FdTable, input: u32, out: u32, count: u32) -> Result<u32, Errno> {
+    fn poll(
+        &mut self,
+        mem: &mut GuestMemory,
+        fds: &mut FdTable,
+        input: u32,
+        out: u32,
+        count: u32,
+    ) -> Result<u32, Errno> {
         let epfd = self.epoll_fd()?;
         self.generation += 1;
         self.pending.clear();
@@ -266,14 +263,7 @@ impl Poller {
                 Subscription::FdWrite { userdata, .. } => (userdata, eventtype::FD_WRITE),
                 Subscription::Unknown { userdata, tag } => (userdata, tag),
             };
-            self.pending.push(Pending {
-                event: Event {
-                    userdata,
-                    kind,
-                    ..Event::default()
-                },
-                fired: false,
-            });
+            self.pending.push(Pending { event: Event { userdata, kind, ..Event::default() }, fired: false });
             let i = index as usize;
             match sub {
                 Subscription::Clock { id, timeout, flags, .. } => {
@@ -375,12 +365,24 @@ fn write_nbytes(fd: i32) -> u64 {
 }
 
 /// `poll_oneoff(in, out, nsubscriptions, nevents)`.
-pub fn poll_oneoff(mut caller: Caller<'_, HostState>, input: i32, out: i32, count: i32, nevents: i32) -> wasmtime::Result<i32> {
+pub fn poll_oneoff(
+    mut caller: Caller<'_, HostState>,
+    input: i32,
+    out: i32,
+    count: i32,
+    nevents: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(poll_call(&mut caller, [input, out, count, nevents].map(|v| v as u32), 0))
 }
 
 /// `epoll_oneoff`: same ABI, edge-triggered registrations.
-pub fn epoll_oneoff(mut caller: Caller<'_, HostState>, input: i32, out: i32, count: i32, nevents: i32) -> wasmtime::Result<i32> {
+pub fn epoll_oneoff(
+    mut caller: Caller<'_, HostState>,
+    input: i32,
+    out: i32,
+    count: i32,
+    nevents: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(poll_call(&mut caller, [input, out, count, nevents].map(|v| v as u32), 1))
 }
 
@@ -418,12 +420,7 @@ fn poll_call(caller: &mut Caller<'_, HostState>, args: [u32; 4], which: usize) -
                     Subscription::FdWrite { userdata, .. } => (userdata, eventtype::FD_WRITE),
                     Subscription::Unknown { userdata, tag } => (userdata, tag),
                 };
-                let event = Event {
-                    userdata,
-                    error: errno.0,
-                    kind,
-                    ..Event::default()
-                };
+                let event = Event { userdata, error: errno.0, kind, ..Event::default() };
                 write_event(&mut mem, out, index, &event)?;
             }
             mem.write_u32(nevents, count)?;

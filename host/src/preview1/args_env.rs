@@ -44,7 +44,13 @@ impl WasiStrings {
     }
 }
 
-fn sizes(caller: &mut Caller<'_, HostState>, name: &'static str, count_ptr: u32, size_ptr: u32, env: bool) -> Result<(), CallError> {
+fn sizes(
+    caller: &mut Caller<'_, HostState>,
+    name: &'static str,
+    count_ptr: u32,
+    size_ptr: u32,
+    env: bool,
+) -> Result<(), CallError> {
     require_aligned(name, count_ptr, 4)?;
     require_aligned(name, size_ptr, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
@@ -56,7 +62,13 @@ fn sizes(caller: &mut Caller<'_, HostState>, name: &'static str, count_ptr: u32,
     Ok(())
 }
 
-fn get(caller: &mut Caller<'_, HostState>, name: &'static str, ptrs: u32, buf: u32, env: bool) -> Result<(), CallError> {
+fn get(
+    caller: &mut Caller<'_, HostState>,
+    name: &'static str,
+    ptrs: u32,
+    buf: u32,
+    env: bool,
+) -> Result<(), CallError> {
     require_aligned(name, ptrs, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
     let strings = if env { &state.env } else { &state.args };
@@ -72,7 +84,11 @@ pub fn args_get(mut caller: Caller<'_, HostState>, argv: i32, buf: i32) -> wasmt
     into_wasm(get(&mut caller, "args_get", argv as u32, buf as u32, false))
 }
 
-pub fn environ_sizes_get(mut caller: Caller<'_, HostState>, count: i32, buf_size: i32) -> wasmtime::Result<i32> {
+pub fn environ_sizes_get(
+    mut caller: Caller<'_, HostState>,
+    count: i32,
+    buf_size: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(sizes(&mut caller, "environ_sizes_get", count as u32, buf_size as u32, true))
 }
 

@@ -26,7 +26,13 @@ pub struct Dirent<'a> {
 
 /// Appends `dirent` at `buf[*used..len]`, truncating at the end of the
 /// buffer; returns false once the buffer is full.
-pub fn write_dirent(mem: &mut GuestMemory, buf: u32, len: u32, used: &mut u32, dirent: &Dirent) -> Result<bool, Errno> {
+pub fn write_dirent(
+    mem: &mut GuestMemory,
+    buf: u32,
+    len: u32,
+    used: &mut u32,
+    dirent: &Dirent,
+) -> Result<bool, Errno> {
     let mut raw = [0u8; DIRENT_SIZE as usize];
     raw[0..8].copy_from_slice(&dirent.next.to_le_bytes());
     raw[8..16].copy_from_slice(&dirent.ino.to_le_bytes());
@@ -45,11 +51,25 @@ pub fn write_dirent(mem: &mut GuestMemory, buf: u32, len: u32, used: &mut u32, d
 }
 
 /// `fd_readdir(fd, buf, buf_len, cookie, bufused)`.
-pub fn fd_readdir(mut caller: Caller<'_, HostState>, fd: i32, buf: i32, len: i32, cookie: i64, used: i32) -> wasmtime::Result<i32> {
+pub fn fd_readdir(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    buf: i32,
+    len: i32,
+    cookie: i64,
+    used: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(readdir(&mut caller, fd, buf as u32, len as u32, cookie as u64, used as u32))
 }
 
-fn readdir(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32, len: u32, cookie: u64, used_ptr: u32) -> Result<(), CallError> {
+fn readdir(
+    caller: &mut Caller<'_, HostState>,
+    fd: i32,
+    buf: u32,
+    len: u32,
+    cookie: u64,
+    used_ptr: u32,
+) -> Result<(), CallError> {
     require_aligned("fd_readdir", used_ptr, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check(buf, len)?;
@@ -66,12 +86,7 @@ fn readdir(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32, len: u32, cook
     let mut room = len > 0;
     for (name, ino) in dots {
         if index >= cookie && room {
-            let d = Dirent {
-                next: index + 1,
-                ino,
-                kind: filetype::DIRECTORY,
-                name,
-            };
+            let d = Dirent { next: index + 1, ino, kind: filetype::DIRECTORY, name };
             room = write_dirent(&mut mem, buf, len, &mut used, &d)?;
         }
         index += 1;
@@ -83,12 +98,7 @@ fn readdir(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32, len: u32, cook
                 let name = item.file_name();
                 let kind = item.file_type().map(wasi_filetype).unwrap_or(filetype::UNKNOWN);
                 let ino = item.metadata().map(|m| m.ino()).unwrap_or(0);
-                let d = Dirent {
-                    next: index + 1,
-                    ino,
-                    kind,
-                    name: name.as_bytes(),
-                };
+                let d = Dirent { next: index + 1, ino, kind, name: name.as_bytes() };
                 if !write_dirent(&mut mem, buf, len, &mut used, &d)? {
                     break;
                 }
@@ -109,12 +119,7 @@ mod tests {
         let mut raw = vec![0u8; 64];
         let mut mem = GuestMemory::new(&mut raw);
         let mut used = 0;
-        let a = Dirent {
-            next: 1,
-            ino: 9,
-            kind: filetype::REGULAR_FILE,
-            name: b"a.txt",
-        };
+        let a = Dirent { next: 1, ino: 9, kind: filetype::REGULAR_FILE, name: b"a.txt" };
         assert!(write_dirent(&mut mem, 0, 40, &mut used, &a).unwrap());
         assert_eq!(used, 29);
         assert!(!write_dirent(&mut mem, 0, 40, &mut used, &a).unwrap());

@@ -27,7 +27,12 @@ fn filestat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result
 }
 
 /// Runs `op` on the host descriptor after checking `needed` rights.
-fn with_right(state: &mut HostState, fd: i32, needed: u64, op: impl FnOnce(i32) -> libc::c_int) -> Result<(), Errno> {
+fn with_right(
+    state: &mut HostState,
+    fd: i32,
+    needed: u64,
+    op: impl FnOnce(i32) -> libc::c_int,
+) -> Result<(), Errno> {
     let entry = state.fds.get(fd)?;
     entry.require(needed)?;
     cvt(op(entry.raw_fd()))?;
@@ -63,22 +68,21 @@ pub fn timespecs(atim: u64, mtim: u64, flags: u32) -> Result<[libc::timespec; 2]
         } else {
             libc::timespec {
                 tv_sec: 0,
-                tv_nsec: if flags & now != 0 {
-                    libc::UTIME_NOW
-                } else {
-                    libc::UTIME_OMIT
-                },
+                tv_nsec: if flags & now != 0 { libc::UTIME_NOW } else { libc::UTIME_OMIT },
             }
         }
     };
-    Ok([
-        spec(atim, fstflags::ATIM, fstflags::ATIM_NOW),
-        spec(mtim, fstflags::MTIM, fstflags::MTIM_NOW),
-    ])
+    Ok([spec(atim, fstflags::ATIM, fstflags::ATIM_NOW), spec(mtim, fstflags::MTIM, fstflags::MTIM_NOW)])
 }
 
 /// `fd_filestat_set_times(fd, atim, mtim, fst_flags)`.
-pub fn fd_filestat_set_times(mut caller: Caller<'_, HostState>, fd: i32, atim: i64, mtim: i64, flags: i32) -> wasmtime::Result<i32> {
+pub fn fd_filestat_set_times(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    atim: i64,
+    mtim: i64,
+    flags: i32,
+) -> wasmtime::Result<i32> {
     let r = timespecs(atim as u64, mtim as u64, flags as u32).and_then(|times| {
         // SAFETY: `times` holds two valid timespecs.
         with_right(caller.data_mut(), fd, rights::FD_FILESTAT_SET_TIMES, |raw| unsafe {
@@ -103,7 +107,13 @@ pub fn fd_datasync(mut caller: Caller<'_, HostState>, fd: i32) -> wasmtime::Resu
 }
 
 /// `fd_advise(fd, offset, len, advice)`: advice 0..=5 (`INVAL` otherwise).
-pub fn fd_advise(mut caller: Caller<'_, HostState>, fd: i32, offset: i64, len: i64, advice: i32) -> wasmtime::Result<i32> {
+pub fn fd_advise(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    offset: i64,
+    len: i64,
+    advice: i32,
+) -> wasmtime::Result<i32> {
     let native = match advice as u8 {
         0 => libc::POSIX_FADV_NORMAL,
         1 => libc::POSIX_FADV_SEQUENTIAL,
@@ -122,7 +132,12 @@ pub fn fd_advise(mut caller: Caller<'_, HostState>, fd: i32, offset: i64, len: i
 }
 
 /// `fd_allocate(fd, offset, len)`.
-pub fn fd_allocate(mut caller: Caller<'_, HostState>, fd: i32, offset: i64, len: i64) -> wasmtime::Result<i32> {
+pub fn fd_allocate(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    offset: i64,
+    len: i64,
+) -> wasmtime::Result<i32> {
     let r = with_right(caller.data_mut(), fd, rights::FD_ALLOCATE, |raw| {
         // SAFETY: plain syscall; posix_fallocate returns the error number.
         let rc = unsafe { libc::posix_fallocate(raw, offset, len) };

@@ -38,7 +38,14 @@ impl Transfer {
     }
 }
 
-fn transfer(caller: &mut Caller<'_, HostState>, fd: i32, iovs: u32, count: u32, result: u32, how: Transfer) -> Result<(), CallError> {
+fn transfer(
+    caller: &mut Caller<'_, HostState>,
+    fd: i32,
+    iovs: u32,
+    count: u32,
+    result: u32,
+    how: Transfer,
+) -> Result<(), CallError> {
     require_aligned(how.name(), iovs, 4)?;
     require_aligned(how.name(), result, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
@@ -63,33 +70,71 @@ fn transfer(caller: &mut Caller<'_, HostState>, fd: i32, iovs: u32, count: u32, 
 }
 
 /// `fd_read(fd, iovs, iovs_len, nread)`.
-pub fn fd_read(mut caller: Caller<'_, HostState>, fd: i32, iovs: i32, count: i32, nread: i32) -> wasmtime::Result<i32> {
+pub fn fd_read(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    iovs: i32,
+    count: i32,
+    nread: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(transfer(&mut caller, fd, iovs as u32, count as u32, nread as u32, Transfer::Read))
 }
 
 /// `fd_write(fd, iovs, iovs_len, nwritten)`.
-pub fn fd_write(mut caller: Caller<'_, HostState>, fd: i32, iovs: i32, count: i32, nwritten: i32) -> wasmtime::Result<i32> {
+pub fn fd_write(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    iovs: i32,
+    count: i32,
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(transfer(&mut caller, fd, iovs as u32, count as u32, nwritten as u32, Transfer::Write))
 }
 
 /// `fd_pread(fd, iovs, iovs_len, offset, nread)`.
-pub fn fd_pread(mut caller: Caller<'_, HostState>, fd: i32, iovs: i32, count: i32, offset: i64, nread: i32) -> wasmtime::Result<i32> {
+pub fn fd_pread(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    iovs: i32,
+    count: i32,
+    offset: i64,
+    nread: i32,
+) -> wasmtime::Result<i32> {
     let how = Transfer::PositionedRead(offset as u64);
     into_wasm(transfer(&mut caller, fd, iovs as u32, count as u32, nread as u32, how))
 }
 
 /// `fd_pwrite(fd, iovs, iovs_len, offset, nwritten)`.
-pub fn fd_pwrite(mut caller: Caller<'_, HostState>, fd: i32, iovs: i32, count: i32, offset: i64, nwritten: i32) -> wasmtime::Result<i32> {
+pub fn fd_pwrite(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    iovs: i32,
+    count: i32,
+    offset: i64,
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
     let how = Transfer::PositionedWrite(offset as u64);
     into_wasm(transfer(&mut caller, fd, iovs as u32, count as u32, nwritten as u32, how))
 }
 
 /// `fd_seek(fd, offset, whence, newoffset)`: whence SET 0, CUR 1, END 2.
-pub fn fd_seek(mut caller: Caller<'_, HostState>, fd: i32, offset: i64, whence: i32, out: i32) -> wasmtime::Result<i32> {
+pub fn fd_seek(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    offset: i64,
+    whence: i32,
+    out: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(seek(&mut caller, fd, offset, whence as u32, out as u32))
 }
 
-fn seek(caller: &mut Caller<'_, HostState>, fd: i32, offset: i64, whence: u32, out: u32) -> Result<(), CallError> {
+fn seek(
+    caller: &mut Caller<'_, HostState>,
+    fd: i32,
+    offset: i64,
+    whence: u32,
+    out: u32,
+) -> Result<(), CallError> {
     require_aligned("fd_seek", out, 8)?;
     let (mut mem, state) = memory_and_state(caller)?;
     let whence = match whence as u8 {

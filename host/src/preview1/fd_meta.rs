@@ -116,7 +116,12 @@ fn set_flags(state: &mut HostState, fd: i32, flags: u32) -> Result<(), Errno> {
 }
 
 /// `fd_fdstat_set_rights(fd, base, inheriting)`: rights can only shrink.
-pub fn fd_fdstat_set_rights(mut caller: Caller<'_, HostState>, fd: i32, base: i64, inheriting: i64) -> wasmtime::Result<i32> {
+pub fn fd_fdstat_set_rights(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    base: i64,
+    inheriting: i64,
+) -> wasmtime::Result<i32> {
     into_wasm(set_rights(caller.data_mut(), fd, base as u64, inheriting as u64).map_err(CallError::from))
 }
 
@@ -158,11 +163,21 @@ fn prestat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<
 }
 
 /// `fd_prestat_dir_name(fd, buf, len)`: `NAMETOOLONG` if it does not fit.
-pub fn fd_prestat_dir_name(mut caller: Caller<'_, HostState>, fd: i32, buf: i32, len: i32) -> wasmtime::Result<i32> {
+pub fn fd_prestat_dir_name(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    buf: i32,
+    len: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(prestat_dir_name(&mut caller, fd, buf as u32, len as u32))
 }
 
-fn prestat_dir_name(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32, len: u32) -> Result<(), CallError> {
+fn prestat_dir_name(
+    caller: &mut Caller<'_, HostState>,
+    fd: i32,
+    buf: u32,
+    len: u32,
+) -> Result<(), CallError> {
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check(buf, len)?;
     let name = preopen_name(state, fd)?;
@@ -209,13 +224,7 @@ mod tests {
     #[test]
     fn sync_flags_need_sync_rights() {
         assert_eq!(set_flags_rights(fdflags::NONBLOCK), rights::FD_FDSTAT_SET_FLAGS);
-        assert_eq!(
-            set_flags_rights(fdflags::DSYNC),
-            rights::FD_FDSTAT_SET_FLAGS | rights::FD_DATASYNC
-        );
-        assert_eq!(
-            set_flags_rights(fdflags::RSYNC),
-            rights::FD_FDSTAT_SET_FLAGS | rights::FD_SYNC
-        );
+        assert_eq!(set_flags_rights(fdflags::DSYNC), rights::FD_FDSTAT_SET_FLAGS | rights::FD_DATASYNC);
+        assert_eq!(set_flags_rights(fdflags::RSYNC), rights::FD_FDSTAT_SET_FLAGS | rights::FD_SYNC);
     }
 }

@@ -5,14 +5,14 @@
 //!
 //! These functions trap on misaligned pointers, as WasmEdge does (§7).
 //!
-//! - [`args_env`]: `args_*`, `environ_*`.
-//! - [`process`]: clocks, randomness, `sched_yield`, `proc_exit`, `proc_raise`.
-//! - [`fd_io`]: `fd_read`, `fd_write`, `fd_pread`, `fd_pwrite`, `fd_seek`, `fd_tell`.
-//! - [`fd_meta`]: `fd_close`, `fd_fdstat_*`, `fd_prestat_*`,
+//! - [`args_env`] — `args_*`, `environ_*`.
+//! - [`process`] — clocks, randomness, `sched_yield`, `proc_exit`, `proc_raise`.
+//! - [`fd_io`] — `fd_read`, `fd_write`, `fd_pread`, `fd_pwrite`, `fd_seek`, `fd_tell`.
+//! - [`fd_meta`] — `fd_close`, `fd_fdstat_*`, `fd_prestat_*`,
 //!   `fd_renumber`.
-//! - [`fd_file`]: `fd_filestat_*`, `fd_sync`, `fd_datasync`, `fd_advise`, `fd_allocate`.
-//! - [`fd_dir`]: `fd_readdir`.
-//! - [`path`]: the `path_*` functions.
+//! - [`fd_file`] — `fd_filestat_*`, `fd_sync`, `fd_datasync`, `fd_advise`, `fd_allocate`.
+//! - [`fd_dir`] — `fd_readdir`.
+//! - [`path`] — the `path_*` functions.
 
 pub mod args_env;
 pub mod fd_dir;

@@ -56,7 +56,13 @@ pub fn path_open(
     into_wasm(open(&mut caller, dirfd, args, base as u64, inheriting as u64))
 }
 
-fn open(caller: &mut Caller<'_, HostState>, dirfd: i32, args: [u32; 6], base: u64, inheriting: u64) -> Result<(), CallError> {
+fn open(
+    caller: &mut Caller<'_, HostState>,
+    dirfd: i32,
+    args: [u32; 6],
+    base: u64,
+    inheriting: u64,
+) -> Result<(), CallError> {
     let [dirflags, path, path_len, open_flags, fd_flags, out] = args;
     require_aligned("path_open", out, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
@@ -107,7 +113,8 @@ fn open(caller: &mut Caller<'_, HostState>, dirfd: i32, args: [u32; 6], base: u6
         oflags: open_flags,
         fdflags: fd_flags,
         read: base & (rights::FD_READ | rights::FD_READDIR) != 0,
-        write: base & (rights::FD_DATASYNC | rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE)
+        write: base
+            & (rights::FD_DATASYNC | rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE)
             != 0,
     };
     let kind = open_at(&dir.dir, rel, &request)?;
@@ -134,28 +141,60 @@ fn with_dir_path(
 }
 
 /// `path_create_directory(fd, path, path_len)`.
-pub fn path_create_directory(mut caller: Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> wasmtime::Result<i32> {
-    into_wasm(with_dir_path(&mut caller, fd, path as u32, len as u32, rights::PATH_CREATE_DIRECTORY, |d, p| {
-        d.dir.create_dir(p)
-    }))
+pub fn path_create_directory(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    path: i32,
+    len: i32,
+) -> wasmtime::Result<i32> {
+    into_wasm(with_dir_path(
+        &mut caller,
+        fd,
+        path as u32,
+        len as u32,
+        rights::PATH_CREATE_DIRECTORY,
+        |d, p| d.dir.create_dir(p),
+    ))
 }
 
 /// `path_remove_directory(fd, path, path_len)`.
-pub fn path_remove_directory(mut caller: Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> wasmtime::Result<i32> {
-    into_wasm(with_dir_path(&mut caller, fd, path as u32, len as u32, rights::PATH_REMOVE_DIRECTORY, |d, p| {
-        d.dir.remove_dir(p)
-    }))
+pub fn path_remove_directory(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    path: i32,
+    len: i32,
+) -> wasmtime::Result<i32> {
+    into_wasm(with_dir_path(
+        &mut caller,
+        fd,
+        path as u32,
+        len as u32,
+        rights::PATH_REMOVE_DIRECTORY,
+        |d, p| d.dir.remove_dir(p),
+    ))
 }
 
 /// `path_unlink_file(fd, path, path_len)`.
-pub fn path_unlink_file(mut caller: Caller<'_, HostState>, fd: i32, path: i32, len: i32) -> wasmtime::Result<i32> {
+pub fn path_unlink_file(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    path: i32,
+    len: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(with_dir_path(&mut caller, fd, path as u32, len as u32, rights::PATH_UNLINK_FILE, |d, p| {
         d.dir.remove_file(p)
     }))
 }
 
 /// `path_filestat_get(fd, flags, path, path_len, buf)`.
-pub fn path_filestat_get(mut caller: Caller<'_, HostState>, fd: i32, flags: i32, path: i32, len: i32, buf: i32) -> wasmtime::Result<i32> {
+pub fn path_filestat_get(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    flags: i32,
+    path: i32,
+    len: i32,
+    buf: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(filestat_get(&mut caller, fd, [flags, path, len, buf].map(|v| v as u32)))
 }
 
@@ -167,11 +206,8 @@ fn filestat_get(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> 
     mem.check(buf, FILESTAT_SIZE)?;
     let bytes = mem.bytes(path, len)?;
     let dir = dir_for(&state.fds, fd, rights::PATH_FILESTAT_GET, bytes)?;
-    let meta = if follow {
-        dir.dir.metadata(path_of(bytes))
-    } else {
-        dir.dir.symlink_metadata(path_of(bytes))
-    }?;
+    let meta =
+        if follow { dir.dir.metadata(path_of(bytes)) } else { dir.dir.symlink_metadata(path_of(bytes)) }?;
     Filestat::from_metadata(&meta).write(&mut mem, buf)?;
     Ok(())
 }
@@ -204,20 +240,35 @@ pub fn path_filestat_set_times(
         .and_then(|follow| Ok((follow, timespecs(atim as u64, mtim as u64, fst_flags as u32)?)))
         .map_err(CallError::from)
         .and_then(|(follow, [a, m])| {
-            with_dir_path(&mut caller, fd, path as u32, len as u32, rights::PATH_FILESTAT_SET_TIMES, |d, p| {
-                if follow {
-                    d.dir.set_times(p, time_spec(&a), time_spec(&m))
-                } else {
-                    d.dir.set_symlink_times(p, time_spec(&a), time_spec(&m))
-                }
-            })
+            with_dir_path(
+                &mut caller,
+                fd,
+                path as u32,
+                len as u32,
+                rights::PATH_FILESTAT_SET_TIMES,
+                |d, p| {
+                    if follow {
+                        d.dir.set_times(p, time_spec(&a), time_spec(&m))
+                    } else {
+                        d.dir.set_symlink_times(p, time_spec(&a), time_spec(&m))
+                    }
+                },
+            )
         });
     into_wasm(outcome)
 }
 
 /// `path_readlink(fd, path, path_len, buf, buf_len, bufused)`: the target is
 /// truncated to the buffer.
-pub fn path_readlink(mut caller: Caller<'_, HostState>, fd: i32, path: i32, len: i32, buf: i32, buf_len: i32, used: i32) -> wasmtime::Result<i32> {
+pub fn path_readlink(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    path: i32,
+    len: i32,
+    buf: i32,
+    buf_len: i32,
+    used: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(readlink(&mut caller, fd, [path, len, buf, buf_len, used].map(|v| v as u32)))
 }
 
@@ -257,7 +308,8 @@ pub fn path_link(
     let outcome = (|| -> Result<(), CallError> {
         let (mem, state) = memory_and_state(&mut caller)?;
         lookup_flags(old_flags as u32)?;
-        let (old, new) = two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
+        let (old, new) =
+            two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
         let src = dir_for(&state.fds, old_fd, rights::PATH_LINK_SOURCE, &old)?;
         let dst = dir_for(&state.fds, new_fd, rights::PATH_LINK_TARGET, &new)?;
         src.dir.hard_link(path_of(&old), &dst.dir, path_of(&new))?;
@@ -278,7 +330,8 @@ pub fn path_rename(
 ) -> wasmtime::Result<i32> {
     let outcome = (|| -> Result<(), CallError> {
         let (mem, state) = memory_and_state(&mut caller)?;
-        let (old, new) = two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
+        let (old, new) =
+            two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
         let src = dir_for(&state.fds, old_fd, rights::PATH_RENAME_SOURCE, &old)?;
         let dst = dir_for(&state.fds, new_fd, rights::PATH_RENAME_TARGET, &new)?;
         src.dir.rename(path_of(&old), &dst.dir, path_of(&new))?;
@@ -319,10 +372,18 @@ fn parent_depth(link: &[u8]) -> i64 {
 
 /// `path_symlink(old_path, old_len, fd, new_path, new_len)`: a relative
 /// target that would point outside the preopen is `PERM`.
-pub fn path_symlink(mut caller: Caller<'_, HostState>, old_path: i32, old_len: i32, fd: i32, new_path: i32, new_len: i32) -> wasmtime::Result<i32> {
+pub fn path_symlink(
+    mut caller: Caller<'_, HostState>,
+    old_path: i32,
+    old_len: i32,
+    fd: i32,
+    new_path: i32,
+    new_len: i32,
+) -> wasmtime::Result<i32> {
     let outcome = (|| -> Result<(), CallError> {
         let (mem, state) = memory_and_state(&mut caller)?;
-        let (target, link) = two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
+        let (target, link) =
+            two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
         if target.is_empty() || link.is_empty() {
             return Err(Errno::NOENT.into());
         }

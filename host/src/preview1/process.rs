@@ -25,12 +25,16 @@ fn native_clock(id: u32) -> Result<libc::clockid_t, Errno> {
 }
 
 fn to_ns(ts: &libc::timespec) -> u64 {
-    (ts.tv_sec as u64)
-        .wrapping_mul(1_000_000_000)
-        .wrapping_add(ts.tv_nsec as u64)
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
 
-fn clock_query(caller: &mut Caller<'_, HostState>, name: &'static str, id: u32, out: u32, resolution: bool) -> Result<(), CallError> {
+fn clock_query(
+    caller: &mut Caller<'_, HostState>,
+    name: &'static str,
+    id: u32,
+    out: u32,
+    resolution: bool,
+) -> Result<(), CallError> {
     require_aligned(name, out, 8)?;
     let (mut mem, _) = memory_and_state(caller)?;
     mem.check(out, 8)?;
@@ -55,7 +59,12 @@ pub fn clock_res_get(mut caller: Caller<'_, HostState>, id: i32, out: i32) -> wa
 }
 
 /// `clock_time_get(id, precision, time)`: precision is ignored, as in WasmEdge.
-pub fn clock_time_get(mut caller: Caller<'_, HostState>, id: i32, _precision: i64, out: i32) -> wasmtime::Result<i32> {
+pub fn clock_time_get(
+    mut caller: Caller<'_, HostState>,
+    id: i32,
+    _precision: i64,
+    out: i32,
+) -> wasmtime::Result<i32> {
     into_wasm(clock_query(&mut caller, "clock_time_get", id as u32, out as u32, false))
 }
 
@@ -99,9 +108,9 @@ pub fn proc_exit(_caller: Caller<'_, HostState>, code: i32) -> wasmtime::Result<
 fn native_signal(wasi_signal: u8) -> Option<libc::c_int> {
     use libc::*;
     const TABLE: [c_int; 31] = [
-        0, SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2,
-        SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGXCPU, SIGXFSZ,
-        SIGVTALRM, SIGPROF, SIGWINCH, SIGPOLL, SIGPWR, SIGSYS,
+        0, SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1, SIGSEGV,
+        SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG,
+        SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGPOLL, SIGPWR, SIGSYS,
     ];
     TABLE.get(usize::from(wasi_signal)).copied()
 }

@@ -23,11 +23,7 @@ pub enum GuestAddr {
 /// raw (4 or 16 bytes; family from the length) or, when `allow_storage`
 /// (the `_v2` calls), a 128-byte `WasiAddrStorage`. Other lengths are
 /// `INVAL`; out-of-bounds struct or buffer is `FAULT`.
-pub fn read_guest_addr(
-    mem: &GuestMemory,
-    addr_ptr: u32,
-    allow_storage: bool,
-) -> Result<GuestAddr, Errno> {
+pub fn read_guest_addr(mem: &GuestMemory, addr_ptr: u32, allow_storage: bool) -> Result<GuestAddr, Errno> {
     let buf = mem.read_u32(addr_ptr)?;
     let len = mem.read_u32(addr_ptr.checked_add(4).ok_or(Errno::FAULT)?)?;
     let bytes = mem.bytes(buf, len)?;
@@ -45,9 +41,7 @@ pub fn decode_addr_bytes(bytes: &[u8], allow_storage: bool) -> Result<GuestAddr,
             match family {
                 f if f == u16::from(sock::AF_INET4) => Ok(GuestAddr::V4(copy_array(&body[..4]))),
                 f if f == u16::from(sock::AF_INET6) => Ok(GuestAddr::V6(copy_array(&body[..16]))),
-                f if f == u16::from(sock::AF_UNIX) => {
-                    Ok(GuestAddr::Unix(copy_array(&body[..SUN_PATH_LEN])))
-                }
+                f if f == u16::from(sock::AF_UNIX) => Ok(GuestAddr::Unix(copy_array(&body[..SUN_PATH_LEN]))),
                 _ => Err(Errno::INVAL),
             }
         }
@@ -82,9 +76,7 @@ impl GuestAddr {
                 let sin = libc::sockaddr_in {
                     sin_family: libc::AF_INET as libc::sa_family_t,
                     sin_port: port.to_be(),
-                    sin_addr: libc::in_addr {
-                        s_addr: u32::from_ne_bytes(*a),
-                    },
+                    sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(*a) },
                     sin_zero: [0; 8],
                 };
                 // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
@@ -120,10 +112,7 @@ impl GuestAddr {
                 }
             }
         };
-        NativeSockaddr {
-            storage,
-            len: len as libc::socklen_t,
-        }
+        NativeSockaddr { storage, len: len as libc::socklen_t }
     }
 }
 
@@ -141,9 +130,17 @@ impl NativeSockaddr {
 
 /// A native address as reported by the kernel (`getsockname`, `recvmsg`).
 pub enum ReportedAddr {
-    V4 { ip: [u8; 4], port: u16 },
-    V6 { ip: [u8; 16], port: u16 },
-    Unix { path: [u8; SUN_PATH_LEN] },
+    V4 {
+        ip: [u8; 4],
+        port: u16,
+    },
+    V6 {
+        ip: [u8; 16],
+        port: u16,
+    },
+    Unix {
+        path: [u8; SUN_PATH_LEN],
+    },
     /// `AF_UNSPEC`: no address (e.g. `recvmsg` on a TCP socket).
     None,
     /// Any other family.
@@ -157,18 +154,12 @@ impl ReportedAddr {
             libc::AF_INET => {
                 // SAFETY: the kernel wrote a sockaddr_in for AF_INET.
                 let sin: &libc::sockaddr_in = unsafe { &*(storage as *const _ as *const _) };
-                ReportedAddr::V4 {
-                    ip: sin.sin_addr.s_addr.to_ne_bytes(),
-                    port: u16::from_be(sin.sin_port),
-                }
+                ReportedAddr::V4 { ip: sin.sin_addr.s_addr.to_ne_bytes(), port: u16::from_be(sin.sin_port) }
             }
             libc::AF_INET6 => {
                 // SAFETY: the kernel wrote a sockaddr_in6 for AF_INET6.
                 let sin6: &libc::sockaddr_in6 = unsafe { &*(storage as *const _ as *const _) };
-                ReportedAddr::V6 {
-                    ip: sin6.sin6_addr.s6_addr,
-                    port: u16::from_be(sin6.sin6_port),
-                }
+                ReportedAddr::V6 { ip: sin6.sin6_addr.s6_addr, port: u16::from_be(sin6.sin6_port) }
             }
             libc::AF_UNIX => {
                 // SAFETY: the kernel wrote a sockaddr_un for AF_UNIX.
@@ -201,10 +192,7 @@ mod tests {
 
     #[test]
     fn raw_buffers_infer_family_from_length() {
-        assert_eq!(
-            decode_addr_bytes(&[127, 0, 0, 1], false),
-            Ok(GuestAddr::V4([127, 0, 0, 1]))
-        );
+        assert_eq!(decode_addr_bytes(&[127, 0, 0, 1], false), Ok(GuestAddr::V4([127, 0, 0, 1])));
         let mut v6 = [0u8; 16];
         v6[15] = 1;
         assert_eq!(decode_addr_bytes(&v6, false), Ok(GuestAddr::V6(v6)));
@@ -217,16 +205,10 @@ mod tests {
         storage[0] = 1;
         storage[2..6].copy_from_slice(&[10, 0, 0, 7]);
         assert_eq!(decode_addr_bytes(&storage, false), Err(Errno::INVAL));
-        assert_eq!(
-            decode_addr_bytes(&storage, true),
-            Ok(GuestAddr::V4([10, 0, 0, 7]))
-        );
+        assert_eq!(decode_addr_bytes(&storage, true), Ok(GuestAddr::V4([10, 0, 0, 7])));
         storage[0] = 2;
         storage[2..18].copy_from_slice(&[0xfe; 16]);
-        assert_eq!(
-            decode_addr_bytes(&storage, true),
-            Ok(GuestAddr::V6([0xfe; 16]))
-        );
+        assert_eq!(decode_addr_bytes(&storage, true), Ok(GuestAddr::V6([0xfe; 16])));
         storage[0] = 9;
         assert_eq!(decode_addr_bytes(&storage, true), Err(Errno::INVAL));
     }
@@ -238,10 +220,7 @@ mod tests {
         raw[20..24].copy_from_slice(&4u32.to_le_bytes());
         raw[100..104].copy_from_slice(&[192, 168, 0, 1]);
         let mem = GuestMemory::new(&mut raw);
-        assert_eq!(
-            read_guest_addr(&mem, 16, false),
-            Ok(GuestAddr::V4([192, 168, 0, 1]))
-        );
+        assert_eq!(read_guest_addr(&mem, 16, false), Ok(GuestAddr::V4([192, 168, 0, 1])));
         // A buffer that runs past the end of memory is FAULT, not INVAL.
         let mut raw = vec![0u8; 64];
         raw[0..4].copy_from_slice(&60u32.to_le_bytes());

@@ -38,17 +38,11 @@ const FLAG_MAP: [(u16, libc::c_int); 7] = [
 ];
 
 fn to_native_flags(flags: u16) -> libc::c_int {
-    FLAG_MAP
-        .iter()
-        .filter(|(w, _)| flags & w != 0)
-        .fold(0, |acc, (_, n)| acc | n)
+    FLAG_MAP.iter().filter(|(w, _)| flags & w != 0).fold(0, |acc, (_, n)| acc | n)
 }
 
 fn from_native_flags(flags: libc::c_int) -> u16 {
-    FLAG_MAP
-        .iter()
-        .filter(|(_, n)| flags & n != 0)
-        .fold(0, |acc, (w, _)| acc | w)
+    FLAG_MAP.iter().filter(|(_, n)| flags & n != 0).fold(0, |acc, (w, _)| acc | w)
 }
 
 fn from_native_family(family: libc::c_int) -> u8 {
@@ -93,10 +87,7 @@ fn check_record(mem: &GuestMemory, record: u32) -> Result<(), Errno> {
     let addr = mem.read_u32(record + AI_ADDR)?;
     mem.check(addr, SOCKADDR_SIZE)?;
     mem.check(mem.read_u32(addr + SA_DATA)?, mem.read_u32(addr + SA_DATA_LEN)?)?;
-    mem.check(
-        mem.read_u32(record + AI_CANONNAME)?,
-        mem.read_u32(record + AI_CANONNAME_LEN)?,
-    )
+    mem.check(mem.read_u32(record + AI_CANONNAME)?, mem.read_u32(record + AI_CANONNAME_LEN)?)
 }
 
 /// Validates the first `max` records of the chain starting at `first` and
@@ -167,6 +158,7 @@ fn read_hints(mem: &GuestMemory, hints: u32, node_empty: bool) -> Result<libc::a
 
 /// `sock_getaddrinfo(node, node_len, service, service_len, hints, res,
 /// max_res_len, res_len)`.
+#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
 pub fn sock_getaddrinfo(
     mut caller: Caller<'_, HostState>,
     node: i32,

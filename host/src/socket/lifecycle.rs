@@ -44,10 +44,7 @@ fn open(caller: &mut Caller<'_, HostState>, af: u32, ty: u32, ro_fd: u32) -> Res
     // SAFETY: `fd` was just returned by socket() and is owned by nobody else.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     let entry = FdEntry::new(
-        FdKind::Socket(SocketHandle {
-            fd: owned,
-            listening: false,
-        }),
+        FdKind::Socket(SocketHandle { fd: owned, listening: false }),
         rights::SOCKET_OPENED,
         rights::SOCKET_OPENED,
     );
@@ -56,12 +53,22 @@ fn open(caller: &mut Caller<'_, HostState>, af: u32, ty: u32, ro_fd: u32) -> Res
 }
 
 /// `sock_bind(fd, addr, port)`: raw 4/16-byte addresses only.
-pub fn sock_bind_v1(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+pub fn sock_bind_v1(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    addr: i32,
+    port: i32,
+) -> wasmtime::Result<i32> {
     errno_to_wasm(bind(&mut caller, fd, addr as u32, port as u32, false))
 }
 
 /// `sock_bind_v2(fd, addr, port)`: also the 128-byte storage form.
-pub fn sock_bind_v2(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+pub fn sock_bind_v2(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    addr: i32,
+    port: i32,
+) -> wasmtime::Result<i32> {
     errno_to_wasm(bind(&mut caller, fd, addr as u32, port as u32, true))
 }
 
@@ -101,7 +108,12 @@ pub fn sock_accept_v1(mut caller: Caller<'_, HostState>, fd: i32, ro_fd: i32) ->
 
 /// `sock_accept_v2(fd, fdflags, ro_fd)`, the standard preview1 shape:
 /// NONBLOCK makes the new socket non-blocking, other valid bits are ignored.
-pub fn sock_accept_v2(mut caller: Caller<'_, HostState>, fd: i32, flags: i32, ro_fd: i32) -> wasmtime::Result<i32> {
+pub fn sock_accept_v2(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    flags: i32,
+    ro_fd: i32,
+) -> wasmtime::Result<i32> {
     errno_to_wasm(accept(&mut caller, fd, Some(flags as u32), ro_fd as u32))
 }
 
@@ -121,14 +133,12 @@ fn accept(caller: &mut Caller<'_, HostState>, fd: i32, flags: Option<u32>, ro_fd
     }
     let listener = state.fds.get(fd)?.raw_fd();
     // SAFETY: NULL address/length are allowed by accept4.
-    let new = cvt(unsafe { libc::accept4(listener, std::ptr::null_mut(), std::ptr::null_mut(), accept_flags) })?;
+    let new =
+        cvt(unsafe { libc::accept4(listener, std::ptr::null_mut(), std::ptr::null_mut(), accept_flags) })?;
     // SAFETY: `new` was just returned by accept4 and is ours.
     let owned = unsafe { OwnedFd::from_raw_fd(new) };
     let entry = FdEntry::new(
-        FdKind::Socket(SocketHandle {
-            fd: owned,
-            listening: false,
-        }),
+        FdKind::Socket(SocketHandle { fd: owned, listening: false }),
         rights::SOCKET_ACCEPTED,
         rights::SOCKET_ACCEPTED,
     );
@@ -137,12 +147,22 @@ fn accept(caller: &mut Caller<'_, HostState>, fd: i32, flags: Option<u32>, ro_fd
 }
 
 /// `sock_connect(fd, addr, port)`: raw 4/16-byte addresses only.
-pub fn sock_connect_v1(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+pub fn sock_connect_v1(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    addr: i32,
+    port: i32,
+) -> wasmtime::Result<i32> {
     errno_to_wasm(connect(&mut caller, fd, addr as u32, port as u32, false))
 }
 
 /// `sock_connect_v2(fd, addr, port)`: also the 128-byte storage form.
-pub fn sock_connect_v2(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+pub fn sock_connect_v2(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    addr: i32,
+    port: i32,
+) -> wasmtime::Result<i32> {
     errno_to_wasm(connect(&mut caller, fd, addr as u32, port as u32, true))
 }
 

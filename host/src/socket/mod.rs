@@ -5,12 +5,12 @@
 //! bad ranges `FAULT` (§2.1). No rights are checked and the descriptor's type
 //! is not checked either; the kernel answers (`NOTSOCK` for a file).
 //!
-//! - [`address`]: guest address structs ↔ native sockaddrs.
-//! - [`lifecycle`]: open, bind, listen, accept, connect, shutdown.
-//! - [`transfer`]: recv, recv_from, send, send_to.
-//! - [`options`]: getsockopt, setsockopt.
-//! - [`names`]: getlocaladdr, getpeeraddr.
-//! - [`addrinfo`]: getaddrinfo.
+//! - [`address`] — guest address structs ↔ native sockaddrs.
+//! - [`lifecycle`] — open, bind, listen, accept, connect, shutdown.
+//! - [`transfer`] — recv, recv_from, send, send_to.
+//! - [`options`] — getsockopt, setsockopt.
+//! - [`names`] — getlocaladdr, getpeeraddr.
+//! - [`addrinfo`] — getaddrinfo.
 
 pub mod address;
 pub mod addrinfo;

@@ -50,11 +50,23 @@ fn write_address(reported: &ReportedAddr, target: &mut [u8]) -> Result<u16, Errn
     Ok(port)
 }
 
-pub fn sock_getlocaladdr_v1(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, addr_type: i32, port: i32) -> wasmtime::Result<i32> {
+pub fn sock_getlocaladdr_v1(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    addr: i32,
+    addr_type: i32,
+    port: i32,
+) -> wasmtime::Result<i32> {
     errno_to_wasm(name_v1(&mut caller, fd, [addr, addr_type, port].map(|v| v as u32), End::Local))
 }
 
-pub fn sock_getpeeraddr_v1(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, addr_type: i32, port: i32) -> wasmtime::Result<i32> {
+pub fn sock_getpeeraddr_v1(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    addr: i32,
+    addr_type: i32,
+    port: i32,
+) -> wasmtime::Result<i32> {
     errno_to_wasm(name_v1(&mut caller, fd, [addr, addr_type, port].map(|v| v as u32), End::Peer))
 }
 
@@ -83,11 +95,21 @@ fn name_v1(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 3], end: End
     mem.write_u32(addr_type, kind)
 }
 
-pub fn sock_getlocaladdr_v2(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+pub fn sock_getlocaladdr_v2(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    addr: i32,
+    port: i32,
+) -> wasmtime::Result<i32> {
     errno_to_wasm(name_v2(&mut caller, fd, addr as u32, port as u32, End::Local))
 }
 
-pub fn sock_getpeeraddr_v2(mut caller: Caller<'_, HostState>, fd: i32, addr: i32, port: i32) -> wasmtime::Result<i32> {
+pub fn sock_getpeeraddr_v2(
+    mut caller: Caller<'_, HostState>,
+    fd: i32,
+    addr: i32,
+    port: i32,
+) -> wasmtime::Result<i32> {
     errno_to_wasm(name_v2(&mut caller, fd, addr as u32, port as u32, End::Peer))
 }
 
@@ -122,10 +144,7 @@ mod tests {
 
     #[test]
     fn ipv4_leaves_the_rest_of_the_buffer_alone() {
-        let v4 = ReportedAddr::V4 {
-            ip: [127, 0, 0, 1],
-            port: 8080,
-        };
+        let v4 = ReportedAddr::V4 { ip: [127, 0, 0, 1], port: 8080 };
         let mut buf = [0xEEu8; 16];
         assert_eq!(write_address(&v4, &mut buf), Ok(8080));
         assert_eq!(&buf[..5], &[127, 0, 0, 1, 0xEE]);

@@ -60,11 +60,7 @@ fn recvmsg(fd: i32, iovs: &mut IoVecs, flags: libc::c_int, want_addr: bool) -> R
     Ok(Received {
         bytes,
         truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
-        from: if want_addr {
-            ReportedAddr::from_storage(&storage)
-        } else {
-            ReportedAddr::None
-        },
+        from: if want_addr { ReportedAddr::from_storage(&storage) } else { ReportedAddr::None },
     })
 }
 
@@ -99,18 +95,20 @@ fn recv(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 5]) -> Result<(
     write_recv_result(&mut mem, ro_datalen, ro_flags, &got)
 }
 
-fn write_recv_result(mem: &mut GuestMemory, ro_datalen: u32, ro_flags: u32, got: &Received) -> Result<(), Errno> {
+fn write_recv_result(
+    mem: &mut GuestMemory,
+    ro_datalen: u32,
+    ro_flags: u32,
+    got: &Received,
+) -> Result<(), Errno> {
     mem.write_u32(ro_datalen, got.bytes as u32)?;
-    let flags = if got.truncated {
-        sock::RECV_DATA_TRUNCATED
-    } else {
-        0
-    };
+    let flags = if got.truncated { sock::RECV_DATA_TRUNCATED } else { 0 };
     mem.write_u16(ro_flags, flags)
 }
 
 /// `sock_recv_from` V1 (7 parameters): the source address is copied raw into
 /// the buffer only if it fits; no family, no port.
+#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
 pub fn sock_recv_from_v1(
     mut caller: Caller<'_, HostState>,
     fd: i32,
@@ -169,6 +167,7 @@ fn copy_source_address(from: &ReportedAddr, target: &mut [u8]) -> Result<(), Err
 /// imports. The 128-byte form gets the family at [0..2] and the address at
 /// [2..]. `*ro_port` is the raw network-order `sin_port` (WasmEdge bug #2491:
 /// the guest sees the port byte-swapped).
+#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
 pub fn sock_recv_from_v2(
     mut caller: Caller<'_, HostState>,
     fd: i32,
@@ -211,11 +210,7 @@ fn recv_from_v2(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 7]) -> 
     let mut iovs = mem.iovecs(ri_data, ri_data_len)?;
     let raw = state.fds.get(fd)?.raw_fd();
     let got = recvmsg(raw, &mut iovs, flags, true)?;
-    let (addr_start, addr_room) = if storage {
-        (addr_buf + 2, addr_len - 2)
-    } else {
-        (addr_buf, addr_len)
-    };
+    let (addr_start, addr_room) = if storage { (addr_buf + 2, addr_len - 2) } else { (addr_buf, addr_len) };
     copy_source_address(&got.from, mem.bytes_mut(addr_start, addr_room)?)?;
     match &got.from {
         ReportedAddr::V4 { port, .. } | ReportedAddr::V6 { port, .. } => {
@@ -274,6 +269,7 @@ fn send(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(
 
 /// `sock_send_to(fd, si_data, si_data_len, addr, port, si_flags, so_datalen)`:
 /// raw 4/16-byte address only.
+#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
 pub fn sock_send_to_v1(
     mut caller: Caller<'_, HostState>,
     fd: i32,
@@ -289,6 +285,7 @@ pub fn sock_send_to_v1(
 }
 
 /// `sock_send_to_v2`: also the 128-byte storage form.
+#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
 pub fn sock_send_to_v2(
     mut caller: Caller<'_, HostState>,
     fd: i32,
@@ -345,10 +342,7 @@ mod tests {
 
     #[test]
     fn source_address_is_copied_only_when_it_fits() {
-        let from = ReportedAddr::V4 {
-            ip: [10, 0, 0, 1],
-            port: 9,
-        };
+        let from = ReportedAddr::V4 { ip: [10, 0, 0, 1], port: 9 };
         let mut small = [0u8; 3];
         copy_source_address(&from, &mut small).unwrap();
         assert_eq!(small, [0, 0, 0]);

@@ -20,9 +20,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Sandbox {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
+        Sandbox { dir: tempfile::tempdir().expect("temp dir") }
     }
 
     pub fn path(&self) -> &Path {
