@@ -14,10 +14,12 @@
 
 use std::fs::{self, File};
 use std::hash::{Hash, Hasher};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use crate::sys::MappedFile;
 use wasmtime::{Engine, Module};
 
 const MAGIC: &[u8; 8] = b"EDGEHOST";
@@ -132,20 +134,31 @@ impl ModuleCache {
         self.dir.join(&key.file_name)
     }
 
-    /// Loads a verified entry.
+    /// Loads a verified entry. The file is checked through a read-only
+    /// mapping, then handed to wasmtime, which maps the same (page-cached)
+    /// file again instead of copying it; the trailer after the ELF artifact
+    /// is ignored by wasmtime's loader.
     pub fn load(&self, engine: &Engine, key: &CacheKey) -> Result<Module, CacheError> {
         let path = self.entry_path(key);
-        let mut file = match File::open(&path) {
+        let file = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(CacheError::Missing),
             Err(e) => return Err(e.into()),
         };
-        let mut entry = Vec::with_capacity(file.metadata().map(|m| m.len() as usize).unwrap_or(0));
-        file.read_to_end(&mut entry)?;
-        let artifact = verify(&entry, &key.module_hash)?;
-        // SAFETY: the bytes are exactly what `store` wrote for this module and
-        // this engine configuration (checksum and key verified above).
-        unsafe { Module::deserialize(engine, artifact) }.map_err(|e| CacheError::Rejected(format!("{e:#}")))
+        let len = file.metadata()?.len() as usize;
+        if len < TRAILER_LEN {
+            return Err(CacheError::BadTrailer);
+        }
+        {
+            let mapped = MappedFile::new(&file, len)?;
+            verify(mapped.bytes(), &key.module_hash)?;
+        }
+        // SAFETY: the file holds exactly what `store` wrote for this module
+        // and this engine configuration (checksum and key verified above).
+        // Entries are replaced by rename, never rewritten in place, so the
+        // open file keeps these contents while the module lives.
+        unsafe { Module::deserialize_open_file(engine, file) }
+            .map_err(|e| CacheError::Rejected(format!("{e:#}")))
     }
 
     /// Writes an entry atomically (temporary file in the same directory, then

@@ -17,6 +17,7 @@ use crate::imports::{self, ImportError};
 use crate::preview1::args_env::WasiStrings;
 use crate::preview1::process::ProcExit;
 use crate::sandbox::{RuleError, SandboxPolicy};
+use crate::sys::MappedFile;
 
 /// Exit status after a trap (128 + SIGABRT), as `wasmedge run`.
 pub const TRAP_EXIT_CODE: i32 = 134;
@@ -105,9 +106,11 @@ pub fn load_module(engine: &Engine, path: &Path, cache_dir: Option<PathBuf>) -> 
             unsafe { Module::deserialize_file(engine, path) }.map_err(|e| precompiled_err(format!("{e:#}")))
         }
         Format::Wasm => {
-            let wasm =
-                std::fs::read(path).map_err(|source| RunError::Read { path: path.to_path_buf(), source })?;
-            load_cached(engine, path, &wasm, cache_dir.or_else(cache::default_dir))
+            let read_err = |source| RunError::Read { path: path.to_path_buf(), source };
+            let file = std::fs::File::open(path).map_err(read_err)?;
+            let len = file.metadata().map_err(read_err)?.len() as usize;
+            let wasm = MappedFile::new(&file, len).map_err(read_err)?;
+            load_cached(engine, path, wasm.bytes(), cache_dir.or_else(cache::default_dir))
         }
         Format::Unknown => Err(RunError::UnknownFormat { path: path.to_path_buf() }),
     }
@@ -213,17 +216,46 @@ fn outcome_of(result: wasmtime::Result<()>) -> Outcome {
         Ok(()) => Outcome::Exited(0),
         Err(err) => match err.downcast_ref::<ProcExit>() {
             Some(exit) => Outcome::Exited(exit.0 as i32),
-            None => Outcome::Trapped(format!("{err:?}")),
+            None => Outcome::Trapped(format!("{err:#}")),
         },
+    }
+}
+
+/// With `EDGE_HOST_TRACE_STARTUP=1`, prints how long each start-up phase
+/// took (elapsed since `run` began).
+struct StartupTrace {
+    since: Option<std::time::Instant>,
+}
+
+impl StartupTrace {
+    fn from_env() -> Self {
+        let enabled = std::env::var_os("EDGE_HOST_TRACE_STARTUP").is_some_and(|v| v == "1");
+        StartupTrace { since: enabled.then(std::time::Instant::now) }
+    }
+
+    fn mark(&self, phase: &str) {
+        if let Some(since) = self.since {
+            let cpu =
+                std::time::Duration::from_nanos(crate::poll::clock::now_ns(libc::CLOCK_PROCESS_CPUTIME_ID));
+            eprintln!(
+                "edge-host: startup: {phase} done at {:.3?} (process CPU time {:.3?})",
+                since.elapsed(),
+                cpu
+            );
+        }
     }
 }
 
 /// Loads, links and runs the module to completion.
 pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
+    let trace = StartupTrace::from_env();
     let engine = engine()?;
+    trace.mark("engine");
     let module = load_module(&engine, &config.module, config.cache_dir.clone())?;
+    trace.mark("module load");
     let mut store = build_store(&engine, config)?;
     let externs = imports::resolve(&mut store, &module)?;
+    trace.mark("imports");
     let instance = match Instance::new(&mut store, &module, &externs) {
         Ok(instance) => instance,
         Err(err)
@@ -241,6 +273,7 @@ pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
         store.data_mut().memory = memory;
     }
     let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(|_| RunError::NoStart)?;
+    trace.mark("instantiate");
     Ok(outcome_of(start.call(&mut store, ())))
 }
 
