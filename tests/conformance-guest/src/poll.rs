@@ -53,6 +53,11 @@ impl Sub {
         s
     }
 
+    /// Overwrites the tag byte, to send a tag the host does not know.
+    pub fn set_tag(&mut self, tag: u8) {
+        self.0[8] = tag;
+    }
+
     /// A relative MONOTONIC timer.
     pub fn timer(userdata: u64, after: Duration) -> Self {
         Self::clock(userdata, MONOTONIC, after.as_nanos() as u64, 0)

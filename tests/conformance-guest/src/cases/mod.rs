@@ -5,6 +5,7 @@
 
 mod addresses;
 mod connect;
+mod errors;
 mod fd_table;
 mod listen_accept;
 mod open_and_options;
@@ -61,5 +62,10 @@ pub fn run_all(r: &mut Reporter) {
     r.case("x-dns-localhost-wws", resolve::x_dns_localhost_via_wws);
     r.case("x-udp-echo-native-wws", udp::x_udp_echo_native_wws);
     r.case("x-poll-timers-only", polling::x_poll_timers_only);
+    r.case("x-kernel-errnos-by-name", errors::x_kernel_errnos_by_name);
+    r.case("x-pointer-bounds-and-alignment", errors::x_pointer_bounds_and_alignment);
+    r.case("x-sockopt-timeval-and-linger-round-trip", errors::x_sockopt_timeval_and_linger_round_trip);
+    r.case("x-recv-truncated-datagram-flag", errors::x_recv_truncated_datagram_flag);
+    r.case("x-poll-unknown-tag-and-write-badf", errors::x_poll_unknown_tag_and_write_badf);
     r.case("x-accept-1000-native", listen_accept::x_accept_1000_native);
 }
