@@ -53,11 +53,18 @@ fn describe(error: serde_json::Error, path: &str) -> JsonError {
     let full = error.to_string();
     let suffix = format!(" at line {line} column {column}");
     let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    // serde's messages about a field's presence already name it ("unknown field `x`").
+    let names_field =
+        ["unknown field", "missing field", "duplicate field"].iter().any(|p| message.starts_with(p));
+    let at_root = matches!(path, "" | "." | "?");
     match error.classify() {
-        Category::Data if path == "." || path.is_empty() => JsonError::Shape(message.to_owned()),
+        Category::Data if at_root || names_field => JsonError::Shape(message.to_owned()),
         Category::Data => JsonError::Shape(format!("`{path}`: {message}")),
-        Category::Syntax | Category::Eof | Category::Io => {
+        Category::Syntax | Category::Eof | Category::Io if at_root => {
             JsonError::Syntax(format!("{message} (line {line}, column {column})"))
+        }
+        Category::Syntax | Category::Eof | Category::Io => {
+            JsonError::Syntax(format!("{message} in `{path}` (line {line}, column {column})"))
         }
     }
 }
@@ -88,8 +95,8 @@ mod tests {
     #[test]
     fn missing_and_unknown_fields_are_named() {
         assert_eq!(message("{}"), "missing field `name`");
-        let unknown = message(r#"{"name":"a","nmae":"b"}"#);
-        assert!(unknown.contains("unknown field `nmae`"), "{unknown}");
+        assert_eq!(message(r#"{"name":"a","nmae":"b"}"#), "unknown field `nmae`, expected `name` or `age`");
+        assert_eq!(message(r#"{"name":"a","name":"b"}"#), "duplicate field `name`");
     }
 
     #[test]
@@ -111,6 +118,10 @@ mod tests {
             "request body is not valid JSON: trailing characters (line 1, column 14)"
         );
         assert!(message("{\"name\":\"\u{0}\"}").contains("control character"));
+        assert_eq!(
+            message(r#"{"name":"a","age":1e400}"#),
+            "request body is not valid JSON: number out of range in `age` (line 1, column 23)"
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! hyper's own header-read timeout behaves differently in hyper 0.14 (natively) and
 //! in hyper_wasi (it only starts once the first byte arrives), so this wrapper gives
 //! both targets the same idle rule. While a request is being handled the connection is
-//! never idle, however long the handler takes (a slow database query, say).
+//! never idle, however long the handler takes (a slow database query, say); once it is
+//! done, the connection closes between one and two timeouts after its last byte.
 
 use std::future::Future;
 use std::io;
@@ -67,21 +68,28 @@ impl<S> IdleTimeout<S> {
     }
 
     /// Called when a read must wait: `Ready` once the connection has been idle too long.
+    ///
+    /// The timer keeps running while a request is in progress (hyper may not read
+    /// again after the response until the timer wakes it); when it fires during a
+    /// request it is simply pushed one timeout further.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
-        if self.busy.is_busy() {
-            // The response will be written and the next read will re-arm the timer.
-            return Poll::Pending;
+        let idle_deadline = self.last_activity.checked_add(self.timeout).unwrap_or(self.last_activity);
+        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(idle_deadline)));
+        if timer.deadline() < idle_deadline {
+            timer.as_mut().reset(idle_deadline);
         }
-        let deadline = self.last_activity.checked_add(self.timeout).unwrap_or(self.last_activity);
-        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
-        }
-        match timer.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "connection idle too long"))
+        loop {
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
             }
-            Poll::Pending => Poll::Pending,
+            let now = Instant::now();
+            if self.busy.is_busy() {
+                timer.as_mut().reset(now.checked_add(self.timeout).unwrap_or(now));
+            } else if now >= idle_deadline {
+                return Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "connection idle too long"));
+            } else {
+                timer.as_mut().reset(idle_deadline);
+            }
         }
     }
 }

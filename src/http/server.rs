@@ -6,10 +6,12 @@
 //! `TCP_NODELAY`, so a response split over two sends would wait ~40 ms for the
 //! client's delayed ACK on every keep-alive request.
 //!
-//! Limits a client cannot get around: request heads over [`MAX_HEAD_BYTES`] or with
-//! more than 100 headers get hyper's `431`; malformed heads get hyper's `400`; a head
-//! must arrive within `READ_TIMEOUT_SECS` once it starts; an idle keep-alive
-//! connection is closed after `IDLE_TIMEOUT_SECS` ([`super::idle`]).
+//! Limits a client cannot get around: a request head that does not fit hyper's read
+//! buffer of [`MAX_HEAD_BYTES`] (hyper checks between reads, so a head that arrives in
+//! one read may be up to twice that) or has more than 100 headers gets hyper's `431`;
+//! a malformed head gets hyper's `400`; a head must arrive within `READ_TIMEOUT_SECS`
+//! once it starts; an idle keep-alive connection is closed after `IDLE_TIMEOUT_SECS`
+//! ([`super::idle`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,7 +51,12 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
 /// the listen backlog until one closes. A failed `accept` (for example, out of file
 /// descriptors) is logged and retried after a short pause instead of ending the service.
 pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
-    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?".into());
+    // The configured host with the bound port (PORT=0 picks one): inside WasmEdge,
+    // wasmedge_wasi_socket's `local_addr` reports the address as 0.0.0.0 whatever it is.
+    let local = match listener.local_addr() {
+        Ok(bound) => SocketAddr::new(app.config.host, bound.port()).to_string(),
+        Err(_) => app.config.listen_addr().to_string(),
+    };
     let limits = &app.config.http;
     tracing::info!(
         address = %local,

@@ -25,6 +25,11 @@ use prometheus_client::registry::{Registry, Unit};
 const LATENCY_BUCKETS: [f64; 16] =
     [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+/// The store operations whose failures are counted (the `UserStore` methods).
+pub const STORE_OPERATIONS: [&str; 6] = ["ping", "list", "get", "create", "update", "delete"];
+/// How a store operation can fail: unreachable (503) or broken (500).
+pub const STORE_ERROR_KINDS: [&str; 2] = ["unavailable", "internal"];
+
 /// The text formats `/metrics` can answer in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricsFormat {
@@ -171,6 +176,13 @@ impl Metrics {
                 "Store operations that failed (unavailable or internal), by operation",
                 metrics.store_errors.clone(),
             );
+        }
+        // Every store error series exists from the start at 0, so `rate()` and alerts
+        // work before the first failure.
+        for operation in STORE_OPERATIONS {
+            for kind in STORE_ERROR_KINDS {
+                metrics.store_errors.get_or_create(&StoreErrorLabels { operation, kind });
+            }
         }
         metrics
     }

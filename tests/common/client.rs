@@ -174,6 +174,11 @@ impl HttpConnection {
         }
     }
 
+    /// Bytes received but not yet read as a response.
+    pub fn buffered_len(&self) -> usize {
+        self.buffered.len()
+    }
+
     /// Whether the server has closed this connection (EOF or reset within `wait`).
     pub fn is_closed_by_server(&mut self, wait: Duration) -> bool {
         let _ = self.stream.set_read_timeout(Some(wait));

@@ -4,14 +4,17 @@
 //!
 //! Environment (set by scripts/test.sh; the defaults suit a local `cargo test`):
 //! - `EDGE_SERVICE_WASM`: the module (default `target/wasm32-wasip1/release/edge_service.wasm`).
-//! - `EDGE_RUNTIME`: `edge-host` (default) or `wasmedge`.
+//! - `EDGE_RUNTIME`: `edge-host` (default), `wasmedge`, or `native` (the service built for
+//!   this machine, `EDGE_SERVICE_NATIVE` or `target/<triple>/release/edge_service`, given only
+//!   the listed environment like a Wasm runtime would: for comparing against the module).
 //! - `EDGE_HOST_BIN`: edge-host's path (default: the release build beside this test binary).
 //! - `EDGE_TEST_ENV`: extra `NAME=VALUE` pairs, separated by newlines, given to every
 //!   service this suite starts (how the suite is pointed at a database backend).
 
-#![allow(dead_code)] // Each test binary uses a different subset of these helpers.
+#![allow(dead_code, unused_imports)] // Each test binary uses a different subset of these helpers.
 
 pub mod client;
+pub mod users;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -22,6 +25,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub use client::{HttpConnection, HttpResponse};
+pub use users::{assert_error, create_user, create_user_with_id, random_id_base, send_json, unique_email};
 
 /// How long a service may take to print its listening line (first start compiles).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -80,8 +84,31 @@ fn suite_env() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The native build of the service (for `EDGE_RUNTIME=native`).
+fn native_service() -> PathBuf {
+    std::env::var_os("EDGE_SERVICE_NATIVE").map(PathBuf::from).unwrap_or_else(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        let triple_dir = exe.ancestors().nth(3).expect("test binary lives in target/<triple>/<profile>/deps");
+        triple_dir.join("release/edge_service")
+    })
+}
+
 /// Builds the runner command for the module with `env` (plus the suite's environment).
 pub fn service_command(env: &[(&str, &str)]) -> Command {
+    if std::env::var("EDGE_RUNTIME").as_deref() == Ok("native") {
+        let bin = native_service();
+        assert!(
+            bin.exists(),
+            "the native service is not built at {} (cargo build --release --target host-tuple)",
+            bin.display()
+        );
+        let mut command = Command::new(bin);
+        command.env_clear();
+        command.envs(suite_env());
+        command.envs(env.iter().copied());
+        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        return command;
+    }
     let module = module_path();
     assert!(module.exists(), "the module is not built at {} (run scripts/build.sh)", module.display());
     let mut command = runner();
@@ -129,6 +156,37 @@ impl TestApp {
                 panic!("the service did not listen within {START_TIMEOUT:?}; stderr:\n{}", lines.join("\n"));
             }
         }
+    }
+
+    /// Starts the service on a port chosen here and waits until it accepts connections,
+    /// for settings (such as `LOG_LEVEL=warn`) that silence the listening line.
+    pub fn spawn_quiet(env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("find a free port")
+            .port()
+            .to_string();
+        let mut all: Vec<(&str, &str)> = vec![("HOST", "127.0.0.1"), ("PORT", &port), ("LOG_FORMAT", "text")];
+        all.extend_from_slice(env);
+        let mut child = service_command(&all).spawn().expect("start the runner");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (addr_tx, _addr_rx) = mpsc::channel();
+        let (log_tx, log_rx) = mpsc::channel();
+        forward_stderr(stderr, addr_tx, log_tx);
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+        let deadline = Instant::now() + START_TIMEOUT;
+        while std::net::TcpStream::connect(addr).is_err() {
+            if let Ok(Some(status)) = child.try_wait() {
+                let lines: Vec<String> = log_rx.try_iter().collect();
+                panic!("the service exited with {status} before listening; stderr:\n{}", lines.join("\n"));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the service did not listen on {addr} within {START_TIMEOUT:?}");
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        Self { addr, child, log: log_rx, seen: Vec::new() }
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -1,0 +1,70 @@
+//! Helpers for tests of the users API that must hold on a shared, durable, non-empty
+//! store (the suite also runs against MySQL and PostgreSQL, where several services and
+//! earlier runs share one database): unique emails, random id ranges, JSON requests.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use super::{HttpConnection, HttpResponse};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A random number, different at every call (random keys, the clock and a counter).
+pub fn random_u64() -> u64 {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    RandomState::new().hash_one((nanos, COUNTER.fetch_add(1, Ordering::Relaxed), std::process::id()))
+}
+
+/// An email no other test (or earlier run) has used: `tag-<random>@example.test`.
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{:016x}@example.test", random_u64())
+}
+
+/// The first id of a range a test may choose ids from: random in `[10^12, 10^15)`, so
+/// ranges of different tests do not meet, and far below `i64::MAX`, so ids the store
+/// assigns after them never run out.
+pub fn random_id_base() -> u64 {
+    1_000_000_000_000 + random_u64() % 999_000_000_000_000
+}
+
+/// Sends `body` as JSON.
+pub fn send_json(connection: &mut HttpConnection, method: &str, path: &str, body: &Value) -> HttpResponse {
+    connection.request(method, path, &[("content-type", "application/json")], body.to_string().as_bytes())
+}
+
+/// `POST /api/users` with a name and an email.
+pub fn create_user(connection: &mut HttpConnection, name: &str, email: &str) -> HttpResponse {
+    send_json(connection, "POST", "/api/users", &serde_json::json!({"name": name, "email": email}))
+}
+
+/// `POST /api/users` with a chosen id.
+pub fn create_user_with_id(
+    connection: &mut HttpConnection,
+    id: u64,
+    name: &str,
+    email: &str,
+) -> HttpResponse {
+    send_json(connection, "POST", "/api/users", &serde_json::json!({"id": id, "name": name, "email": email}))
+}
+
+/// Asserts `response` is the JSON error `status`/`code`, with the right headers, and
+/// returns its message.
+pub fn assert_error(response: &HttpResponse, status: u16, code: &str) -> String {
+    assert_eq!(response.status, status, "body: {}", response.text());
+    assert_eq!(response.header("content-type"), Some("application/json"), "{}", response.text());
+    assert!(response.header("x-request-id").is_some(), "no x-request-id");
+    let body = response.json();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(!message.is_empty(), "empty message: {body}");
+    message
+}
+
+/// The `id` of a user body.
+pub fn id_of(body: &Value) -> u64 {
+    body["id"].as_u64().unwrap_or_else(|| panic!("no numeric id in {body}"))
+}
