@@ -28,6 +28,9 @@ step "edge-host: unit and integration tests (release, sharing the release build)
 step "Service: native unit tests and end-to-end tests on $EDGE_RUNTIME"
 nice cargo test --locked --target host-tuple -p edge-service
 
+step "Database backends: the end-to-end suite on MySQL, PostgreSQL and Redis"
+bash scripts/test-backends.sh
+
 step "Deployment: OCI image, Kubernetes and compose validation, run as the container would"
 bash scripts/test-deploy.sh
 
