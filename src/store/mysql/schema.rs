@@ -35,8 +35,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
             email_key VARCHAR(254) NOT NULL,
             created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
             PRIMARY KEY (id),
-            UNIQUE KEY users_email_key (email_key),
-            CONSTRAINT users_id_positive CHECK (id > 0)
+            UNIQUE KEY users_email_key (email_key)
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
     ],
 }];
