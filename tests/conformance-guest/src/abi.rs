@@ -228,8 +228,8 @@ pub enum Side {
 pub fn get_addr(fd: u32, side: Side, len: u32) -> Result<V1Addr, u32> {
     let mut buf = [0xEEu8; 16];
     let addr = WasiAddress { buf: buf.as_mut_ptr(), len };
-    let mut addr_type: u32 = 0xDEAD;
-    let mut port: u32 = 0xDEAD;
+    let mut addr_type: u32 = SENTINEL;
+    let mut port: u32 = SENTINEL;
     let (t, p) = ((&mut addr_type as *mut u32).cast(), (&mut port as *mut u32).cast());
     let rc = unsafe {
         match side {

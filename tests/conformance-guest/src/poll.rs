@@ -101,7 +101,7 @@ pub fn poll(subs: &[Sub]) -> Polled {
         input.0[i * 48..(i + 1) * 48].copy_from_slice(&s.0);
     }
     let mut output = Aligned([0xEEu8; 32 * MAX]);
-    let mut nevents: u32 = 0xDEAD;
+    let mut nevents: u32 = abi::SENTINEL;
     let start = Instant::now();
     let errno = unsafe {
         abi::poll_oneoff(input.0.as_ptr(), output.0.as_mut_ptr(), n as u32, (&mut nevents as *mut u32).cast())
