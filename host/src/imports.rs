@@ -13,7 +13,7 @@ use wasmtime::{Extern, ExternType, Func, FuncType, Module, Store};
 
 use crate::host_state::HostState;
 use crate::poll;
-use crate::preview1::{args_env, fd_dir, fd_file, fd_io, fd_meta, path, process};
+use crate::preview1::{args_env, fd_dir, fd_file, fd_io, fd_meta, path, path_open, process};
 use crate::socket::{addrinfo, lifecycle, names, options, transfer};
 
 /// The import module every host function lives in.
@@ -69,7 +69,7 @@ const HOST_FUNCTIONS: &[(&str, Constructor)] = &[
     ("fd_advise", |s| Func::wrap(s, fd_file::fd_advise)),
     ("fd_allocate", |s| Func::wrap(s, fd_file::fd_allocate)),
     ("fd_readdir", |s| Func::wrap(s, fd_dir::fd_readdir)),
-    ("path_open", |s| Func::wrap(s, path::path_open)),
+    ("path_open", |s| Func::wrap(s, path_open::path_open)),
     ("path_create_directory", |s| Func::wrap(s, path::path_create_directory)),
     ("path_remove_directory", |s| Func::wrap(s, path::path_remove_directory)),
     ("path_unlink_file", |s| Func::wrap(s, path::path_unlink_file)),

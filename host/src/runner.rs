@@ -22,6 +22,10 @@ use crate::sys::MappedFile;
 /// Exit status after a trap (128 + SIGABRT), as `wasmedge run`.
 pub const TRAP_EXIT_CODE: i32 = 134;
 
+/// Modules at least this large get a progress line before compiling
+/// (compilation takes long enough to notice).
+const ANNOUNCE_COMPILE_BYTES: usize = 256 * 1024;
+
 /// Everything `run` needs, already parsed.
 #[derive(Debug, Default, Clone)]
 pub struct RunConfig {
@@ -123,6 +127,14 @@ fn load_cached(
     cache_dir: Option<PathBuf>,
 ) -> Result<Module, RunError> {
     let compile = || {
+        // Compiling a real service takes seconds: say so, once, on stderr.
+        if wasm.len() >= ANNOUNCE_COMPILE_BYTES {
+            eprintln!(
+                "edge-host: compiling {} ({} KiB); later starts reuse the compiled code",
+                path.display(),
+                wasm.len() / 1024
+            );
+        }
         Module::new(engine, wasm)
             .map_err(|e| RunError::Compile { path: path.to_path_buf(), message: format!("{e:#}") })
     };

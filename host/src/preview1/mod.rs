@@ -12,7 +12,8 @@
 //!   `fd_renumber`.
 //! - [`fd_file`] — `fd_filestat_*`, `fd_sync`, `fd_datasync`, `fd_advise`, `fd_allocate`.
 //! - [`fd_dir`] — `fd_readdir`.
-//! - [`path`] — the `path_*` functions.
+//! - [`path_open`] — `path_open`.
+//! - [`path`] — the other `path_*` functions.
 
 pub mod args_env;
 pub mod fd_dir;
@@ -20,4 +21,5 @@ pub mod fd_file;
 pub mod fd_io;
 pub mod fd_meta;
 pub mod path;
+pub mod path_open;
 pub mod process;

@@ -1,0 +1,350 @@
+//! One epoll set and the per-call bookkeeping of `poll_oneoff`: registering
+//! interest, waiting, and turning epoll results into WASI events (WasmEdge's
+//! `Poller` rules, §8, with persistent registrations).
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::clock;
+use super::layout::{read_subscription, write_event, Event, Subscription};
+use crate::abi::{eventtype, rights, EVENT_FD_READWRITE_HANGUP};
+use crate::errno::Errno;
+use crate::fd_table::{FdEntry, FdKind, FdTable};
+use crate::guest_memory::GuestMemory;
+use crate::sys::{cvt, getsockopt_int};
+
+/// One subscription's outcome in the current call.
+#[derive(Clone, Copy, Default)]
+struct Pending {
+    event: Event,
+    fired: bool,
+}
+
+/// A clock subscription waiting for its deadline.
+#[derive(Clone, Copy)]
+struct ClockWait {
+    index: u32,
+    deadline: u64,
+}
+
+/// One epoll set plus the reusable buffers of a poll call.
+pub struct Poller {
+    /// `epoll_oneoff`: registrations carry EPOLLET and are re-armed each call.
+    edge: bool,
+    /// Created on first use.
+    epoll: Option<OwnedFd>,
+    /// Numbers the calls, so per-descriptor state from older calls is stale.
+    generation: u64,
+    pending: Vec<Pending>,
+    clocks: Vec<ClockWait>,
+    ready: Vec<libc::epoll_event>,
+    /// Set when the kernel lacks `epoll_pwait2` (before Linux 5.11).
+    no_pwait2: bool,
+}
+
+impl Poller {
+    pub fn new(edge: bool) -> Self {
+        Poller {
+            edge,
+            epoll: None,
+            generation: 0,
+            pending: Vec::new(),
+            clocks: Vec::new(),
+            ready: Vec::new(),
+            no_pwait2: false,
+        }
+    }
+
+    fn slot(&self) -> usize {
+        usize::from(self.edge)
+    }
+
+    fn epoll_fd(&mut self) -> Result<i32, Errno> {
+        if let Some(fd) = &self.epoll {
+            return Ok(fd.as_raw_fd());
+        }
+        // SAFETY: plain syscall, result checked.
+        let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+        // SAFETY: `fd` is a new descriptor owned by nobody else.
+        self.epoll = Some(unsafe { OwnedFd::from_raw_fd(fd) });
+        Ok(fd)
+    }
+
+    /// Drops `entry`'s registration (before it is closed or renumbered, so
+    /// an epoll event can never name a descriptor number that moved).
+    pub fn forget(&mut self, entry: &mut FdEntry) {
+        let raw = entry.raw_fd();
+        let slot = &mut entry.poll[usize::from(self.edge)];
+        if slot.registered != 0 {
+            if let Some(epoll) = &self.epoll {
+                // SAFETY: removing a registration; failure is harmless.
+                unsafe { libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_DEL, raw, std::ptr::null_mut()) };
+            }
+            slot.registered = 0;
+        }
+    }
+
+    fn error_event(&mut self, index: usize, errno: Errno) {
+        let p = &mut self.pending[index];
+        p.event.error = errno.0;
+        p.fired = true;
+    }
+
+    /// Registers interest for subscription `index` on `fd` (WasmEdge's
+    /// `Poller::read`/`write`), or records its error event.
+    fn subscribe_fd(&mut self, fds: &mut FdTable, epfd: i32, index: usize, fd: i32, write: bool) {
+        let slot_index = self.slot();
+        let generation = self.generation;
+        let edge = self.edge;
+        let entry = match fds.get_mut(fd) {
+            Ok(entry) => entry,
+            Err(errno) => return self.error_event(index, errno),
+        };
+        let needed = if write { rights::FD_WRITE } else { rights::FD_READ };
+        if !entry.can(rights::POLL_FD_READWRITE, 0) && !entry.can(needed, 0) {
+            return self.error_event(index, Errno::NOTCAPABLE);
+        }
+        let raw = entry.raw_fd();
+        let slot = &mut entry.poll[slot_index];
+        if slot.generation != generation {
+            slot.generation = generation;
+            slot.read_sub = 0;
+            slot.write_sub = 0;
+        }
+        let (mine, other) =
+            if write { (slot.write_sub, slot.read_sub) } else { (slot.read_sub, slot.write_sub) };
+        if mine != 0 {
+            return self.error_event(index, Errno::EXIST);
+        }
+        let mut events = (libc::EPOLLRDHUP | if write { libc::EPOLLOUT } else { libc::EPOLLIN }) as u32;
+        if other != 0 {
+            events |= (if write { libc::EPOLLIN } else { libc::EPOLLOUT }) as u32;
+        }
+        if edge {
+            events |= libc::EPOLLET as u32;
+        }
+        let op = if slot.registered == 0 {
+            libc::EPOLL_CTL_ADD
+        } else if slot.registered != events || edge {
+            libc::EPOLL_CTL_MOD
+        } else {
+            0
+        };
+        if op != 0 {
+            let mut ev = libc::epoll_event { events, u64: fd as u32 as u64 };
+            // SAFETY: valid epoll and target descriptors, `ev` is initialised.
+            if unsafe { libc::epoll_ctl(epfd, op, raw, &mut ev) } < 0 {
+                let errno = Errno::last_os_error();
+                if op == libc::EPOLL_CTL_ADD {
+                    slot.read_sub = 0;
+                    slot.write_sub = 0;
+                }
+                return self.error_event(index, errno);
+            }
+            slot.registered = events;
+        }
+        let sub = index as u32 + 1;
+        if write {
+            slot.write_sub = sub;
+        } else {
+            slot.read_sub = sub;
+        }
+    }
+
+    /// Completes the subscriptions an epoll result belongs to (WasmEdge's
+    /// `Poller::wait` rules). Returns whether any subscription fired.
+    fn complete(&mut self, fds: &mut FdTable, epfd: i32, ready: libc::epoll_event) -> bool {
+        let fd = ready.u64 as u32 as i32;
+        let bits = ready.events;
+        let slot_index = self.slot();
+        let Ok(entry) = fds.get_mut(fd) else {
+            return false;
+        };
+        let raw = entry.raw_fd();
+        let listening = matches!(&entry.kind, FdKind::Socket(s) if s.listening);
+        let is_socket = matches!(&entry.kind, FdKind::Socket(_));
+        let slot = &mut entry.poll[slot_index];
+        if slot.generation != self.generation || (slot.read_sub == 0 && slot.write_sub == 0) {
+            // Not subscribed in this call: drop the stale registration now.
+            // SAFETY: removing a registration of a descriptor we own.
+            unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, raw, std::ptr::null_mut()) };
+            slot.registered = 0;
+            return false;
+        }
+        let (read_sub, write_sub) = (slot.read_sub, slot.write_sub);
+        let hup = bits & libc::EPOLLHUP as u32 != 0;
+        let no_in_out = bits & (libc::EPOLLIN | libc::EPOLLOUT) as u32 == 0;
+        let flags = if hup { EVENT_FD_READWRITE_HANGUP } else { 0 };
+        let mut fired = false;
+        if read_sub != 0 && (bits & libc::EPOLLIN as u32 != 0 || (no_in_out && hup)) {
+            let nbytes = if is_socket && !listening { 1 } else { read_nbytes(raw) };
+            self.fire(read_sub, nbytes, flags);
+            fired = true;
+        }
+        if write_sub != 0 && (bits & libc::EPOLLOUT as u32 != 0 || (no_in_out && hup)) {
+            self.fire(write_sub, write_nbytes(raw), flags);
+            fired = true;
+        }
+        fired
+    }
+
+    fn fire(&mut self, sub: u32, nbytes: u64, flags: u16) {
+        let p = &mut self.pending[sub as usize - 1];
+        p.fired = true;
+        p.event.error = 0;
+        p.event.nbytes = nbytes;
+        p.event.flags = flags;
+    }
+
+    /// One wait: `epoll_pwait2` with the earliest clock deadline as timeout
+    /// (none: block), retried on EINTR.
+    fn wait(&mut self, epfd: i32, timeout_ns: Option<u64>) -> Result<usize, Errno> {
+        let cap = self.ready.len() as i32;
+        loop {
+            let rc = if self.no_pwait2 {
+                let ms = timeout_ns.map_or(-1, |ns| ns.div_ceil(1_000_000).min(i32::MAX as u64) as i32);
+                // SAFETY: `ready` has `cap` writable entries.
+                unsafe { libc::epoll_wait(epfd, self.ready.as_mut_ptr(), cap, ms) }
+            } else {
+                let ts = timeout_ns.map(|ns| libc::timespec {
+                    tv_sec: (ns / 1_000_000_000) as libc::time_t,
+                    tv_nsec: (ns % 1_000_000_000) as libc::c_long,
+                });
+                let ts_ptr = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
+                // SAFETY: as above; `ts_ptr` is NULL or a valid timespec.
+                unsafe { libc::epoll_pwait2(epfd, self.ready.as_mut_ptr(), cap, ts_ptr, std::ptr::null()) }
+            };
+            if rc >= 0 {
+                return Ok(rc as usize);
+            }
+            match Errno::last_os_error() {
+                Errno::INTR => continue,
+                Errno::NOSYS if !self.no_pwait2 => self.no_pwait2 = true,
+                errno => return Err(errno),
+            }
+        }
+    }
+
+    /// The whole call after argument validation: returns how many events were
+    /// written, or (WasmEdge's failure path) an errno carried by every event.
+    pub(super) fn poll(
+        &mut self,
+        mem: &mut GuestMemory,
+        fds: &mut FdTable,
+        input: u32,
+        out: u32,
+        count: u32,
+    ) -> Result<u32, Errno> {
+        let epfd = self.epoll_fd()?;
+        self.generation += 1;
+        self.pending.clear();
+        self.clocks.clear();
+        let now_mono = clock::now_ns(libc::CLOCK_MONOTONIC);
+        let mut now_real = None;
+        for index in 0..count {
+            let sub = read_subscription(mem, input, index)?;
+            let (userdata, kind) = match sub {
+                Subscription::Clock { userdata, .. } => (userdata, eventtype::CLOCK),
+                Subscription::FdRead { userdata, .. } => (userdata, eventtype::FD_READ),
+                Subscription::FdWrite { userdata, .. } => (userdata, eventtype::FD_WRITE),
+                Subscription::Unknown { userdata, tag } => (userdata, tag),
+            };
+            self.pending.push(Pending { event: Event { userdata, kind, ..Event::default() }, fired: false });
+            let i = index as usize;
+            match sub {
+                Subscription::Clock { id, timeout, flags, .. } => {
+                    let real = *now_real.get_or_insert_with(|| clock::now_ns(libc::CLOCK_REALTIME));
+                    match clock::deadline(id, timeout, flags, now_mono, real) {
+                        Ok(deadline) => self.clocks.push(ClockWait { index, deadline }),
+                        Err(errno) => self.error_event(i, errno),
+                    }
+                }
+                Subscription::FdRead { fd, .. } => self.subscribe_fd(fds, epfd, i, fd, false),
+                Subscription::FdWrite { fd, .. } => self.subscribe_fd(fds, epfd, i, fd, true),
+                Subscription::Unknown { .. } => self.error_event(i, Errno::INVAL),
+            }
+        }
+        let wanted = count as usize + 16;
+        if self.ready.len() < wanted {
+            self.ready.resize(wanted, libc::epoll_event { events: 0, u64: 0 });
+        }
+        let earliest = self.clocks.iter().map(|c| c.deadline).min();
+        let mut fired = false;
+        let mut drain = false;
+        loop {
+            let timeout = if drain {
+                Some(0)
+            } else {
+                earliest.map(|d| d.saturating_sub(clock::now_ns(libc::CLOCK_MONOTONIC)))
+            };
+            let n = match self.wait(epfd, timeout) {
+                Ok(n) => n,
+                Err(errno) => {
+                    for p in &mut self.pending {
+                        p.fired = true;
+                        p.event.error = errno.0;
+                    }
+                    break;
+                }
+            };
+            for k in 0..n {
+                let ready = self.ready[k];
+                fired |= self.complete(fds, epfd, ready);
+            }
+            if earliest.is_some() {
+                let now = clock::now_ns(libc::CLOCK_MONOTONIC);
+                for c in 0..self.clocks.len() {
+                    let wait = self.clocks[c];
+                    if wait.deadline <= now {
+                        let p = &mut self.pending[wait.index as usize];
+                        p.fired = true;
+                        fired = true;
+                    }
+                }
+            }
+            // A full buffer may hide more ready descriptors: look again
+            // without blocking before reporting.
+            if n == self.ready.len() {
+                drain = true;
+                continue;
+            }
+            if fired {
+                break;
+            }
+            // Only stale registrations woke us (or a clock is not due yet).
+            drain = false;
+        }
+        let mut written = 0;
+        for p in &self.pending {
+            if p.fired {
+                write_event(mem, out, written, &p.event)?;
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// FD_READ nbytes: 1 whenever FIONREAD succeeds, 0 when it fails (WasmEdge's
+/// inverted test; it fails on a listening TCP socket).
+fn read_nbytes(fd: i32) -> u64 {
+    let mut queued: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    if unsafe { libc::ioctl(fd, libc::FIONREAD, &mut queued) } == 0 {
+        1
+    } else {
+        0
+    }
+}
+
+/// FD_WRITE nbytes: SO_SNDBUF − TIOCOUTQ, or 1 if either query fails.
+fn write_nbytes(fd: i32) -> u64 {
+    let Ok(sndbuf) = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF) else {
+        return 1;
+    };
+    let mut queued: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ writes one int.
+    if unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut queued) } != 0 {
+        return 1;
+    }
+    (i64::from(sndbuf) - i64::from(queued)) as u64
+}
