@@ -125,49 +125,39 @@ pub fn fd_seek(
     whence: i32,
     out: i32,
 ) -> wasmtime::Result<i32> {
-    into_wasm(seek(&mut caller, fd, offset, whence as u32, out as u32))
+    let whence = match whence as u8 {
+        0 => Some(libc::SEEK_SET),
+        1 => Some(libc::SEEK_CUR),
+        2 => Some(libc::SEEK_END),
+        _ => None,
+    };
+    into_wasm(seek(&mut caller, "fd_seek", fd, offset, whence, out as u32, rights::FD_SEEK))
 }
 
+/// `fd_tell(fd, offset)`: a seek by 0 from the current position.
+pub fn fd_tell(mut caller: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Result<i32> {
+    into_wasm(seek(&mut caller, "fd_tell", fd, 0, Some(libc::SEEK_CUR), out as u32, rights::FD_TELL))
+}
+
+/// `lseek` with WasmEdge's checks: alignment (trap), whence (`INVAL`, `None`
+/// here), bounds, descriptor, right.
 fn seek(
     caller: &mut Caller<'_, HostState>,
+    name: &'static str,
     fd: i32,
     offset: i64,
-    whence: u32,
+    whence: Option<libc::c_int>,
     out: u32,
+    needed: u64,
 ) -> Result<(), CallError> {
-    require_aligned("fd_seek", out, 8)?;
+    require_aligned(name, out, 8)?;
     let (mut mem, state) = memory_and_state(caller)?;
-    let whence = match whence as u8 {
-        0 => libc::SEEK_SET,
-        1 => libc::SEEK_CUR,
-        2 => libc::SEEK_END,
-        _ => return Err(Errno::INVAL.into()),
-    };
+    let whence = whence.ok_or(Errno::INVAL)?;
     mem.check(out, 8)?;
     let entry = state.fds.get(fd)?;
-    entry.require(rights::FD_SEEK)?;
+    entry.require(needed)?;
     // SAFETY: plain syscall.
     let pos = unsafe { libc::lseek(entry.raw_fd(), offset, whence) };
-    if pos < 0 {
-        return Err(Errno::last_os_error().into());
-    }
-    mem.write_u64(out, pos as u64)?;
-    Ok(())
-}
-
-/// `fd_tell(fd, offset)`.
-pub fn fd_tell(mut caller: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Result<i32> {
-    into_wasm(tell(&mut caller, fd, out as u32))
-}
-
-fn tell(caller: &mut Caller<'_, HostState>, fd: i32, out: u32) -> Result<(), CallError> {
-    require_aligned("fd_tell", out, 8)?;
-    let (mut mem, state) = memory_and_state(caller)?;
-    mem.check(out, 8)?;
-    let entry = state.fds.get(fd)?;
-    entry.require(rights::FD_TELL)?;
-    // SAFETY: plain syscall.
-    let pos = unsafe { libc::lseek(entry.raw_fd(), 0, libc::SEEK_CUR) };
     if pos < 0 {
         return Err(Errno::last_os_error().into());
     }

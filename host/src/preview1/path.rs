@@ -207,8 +207,38 @@ fn two_paths(mem: &GuestMemory, a: (u32, u32), b: (u32, u32)) -> Result<(Vec<u8>
     Ok((mem.bytes(a.0, a.1)?.to_vec(), mem.bytes(b.0, b.1)?.to_vec()))
 }
 
+/// Which two-directory operation to run.
+#[derive(Clone, Copy)]
+enum TwoDirOp {
+    Link,
+    Rename,
+}
+
+/// `path_link` and `path_rename`: two (directory, path) pairs, each side
+/// with its own right, then the cap-std call between the two handles.
+fn two_dir_op(
+    caller: &mut Caller<'_, HostState>,
+    op: TwoDirOp,
+    old: (i32, u32, u32),
+    new: (i32, u32, u32),
+) -> Result<(), CallError> {
+    let (mem, state) = memory_and_state(caller)?;
+    let (old_path, new_path) = two_paths(&mem, (old.1, old.2), (new.1, new.2))?;
+    let (source_right, target_right) = match op {
+        TwoDirOp::Link => (rights::PATH_LINK_SOURCE, rights::PATH_LINK_TARGET),
+        TwoDirOp::Rename => (rights::PATH_RENAME_SOURCE, rights::PATH_RENAME_TARGET),
+    };
+    let src = dir_for(&state.fds, old.0, source_right, &old_path)?;
+    let dst = dir_for(&state.fds, new.0, target_right, &new_path)?;
+    match op {
+        TwoDirOp::Link => src.dir.hard_link(path_of(&old_path), &dst.dir, path_of(&new_path))?,
+        TwoDirOp::Rename => src.dir.rename(path_of(&old_path), &dst.dir, path_of(&new_path))?,
+    }
+    Ok(())
+}
+
 /// `path_link(old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len)`.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)] // the WASI signature
 pub fn path_link(
     mut caller: Caller<'_, HostState>,
     old_fd: i32,
@@ -219,16 +249,10 @@ pub fn path_link(
     new_path: i32,
     new_len: i32,
 ) -> wasmtime::Result<i32> {
-    let outcome = (|| -> Result<(), CallError> {
-        let (mem, state) = memory_and_state(&mut caller)?;
-        lookup_flags(old_flags as u32)?;
-        let (old, new) =
-            two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
-        let src = dir_for(&state.fds, old_fd, rights::PATH_LINK_SOURCE, &old)?;
-        let dst = dir_for(&state.fds, new_fd, rights::PATH_LINK_TARGET, &new)?;
-        src.dir.hard_link(path_of(&old), &dst.dir, path_of(&new))?;
-        Ok(())
-    })();
+    let outcome = lookup_flags(old_flags as u32).map_err(CallError::from).and_then(|_| {
+        let old = (old_fd, old_path as u32, old_len as u32);
+        two_dir_op(&mut caller, TwoDirOp::Link, old, (new_fd, new_path as u32, new_len as u32))
+    });
     into_wasm(outcome)
 }
 
@@ -242,16 +266,8 @@ pub fn path_rename(
     new_path: i32,
     new_len: i32,
 ) -> wasmtime::Result<i32> {
-    let outcome = (|| -> Result<(), CallError> {
-        let (mem, state) = memory_and_state(&mut caller)?;
-        let (old, new) =
-            two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
-        let src = dir_for(&state.fds, old_fd, rights::PATH_RENAME_SOURCE, &old)?;
-        let dst = dir_for(&state.fds, new_fd, rights::PATH_RENAME_TARGET, &new)?;
-        src.dir.rename(path_of(&old), &dst.dir, path_of(&new))?;
-        Ok(())
-    })();
-    into_wasm(outcome)
+    let old = (old_fd, old_path as u32, old_len as u32);
+    into_wasm(two_dir_op(&mut caller, TwoDirOp::Rename, old, (new_fd, new_path as u32, new_len as u32)))
 }
 
 /// WasmEdge's `isSymlinkTargetEscaping`: a relative target that climbs above

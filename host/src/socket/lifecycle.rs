@@ -12,7 +12,7 @@ use wasmtime::Caller;
 use super::address::read_guest_addr;
 use crate::abi::{fdflags, rights, sock};
 use crate::errno::{errno_to_wasm, sock_aligned, Errno};
-use crate::fd_table::{FdEntry, FdKind, SocketHandle};
+use crate::fd_table::{FdEntry, FdKind, FdTable, SocketHandle};
 use crate::host_state::{memory_and_state, HostState};
 use crate::sandbox::Action;
 use crate::sys::cvt;
@@ -41,15 +41,18 @@ fn open(caller: &mut Caller<'_, HostState>, af: u32, ty: u32, ro_fd: u32) -> Res
     };
     // SAFETY: plain syscall; the result is checked.
     let fd = cvt(unsafe { libc::socket(domain, kind | libc::SOCK_CLOEXEC, 0) })?;
-    // SAFETY: `fd` was just returned by socket() and is owned by nobody else.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    let entry = FdEntry::new(
-        FdKind::Socket(SocketHandle { fd: owned, listening: false }),
-        rights::SOCKET_OPENED,
-        rights::SOCKET_OPENED,
-    );
-    let new_fd = state.fds.insert(entry);
+    let new_fd = adopt_socket(&mut state.fds, fd, rights::SOCKET_OPENED);
     mem.write_u32(ro_fd, new_fd)
+}
+
+/// Puts a socket the kernel just created into the table (rights as base and
+/// inheriting, §6) and returns its guest number.
+fn adopt_socket(fds: &mut FdTable, fd: i32, socket_rights: u64) -> u32 {
+    // SAFETY: `fd` was just returned by socket()/accept4() and is owned by
+    // nobody else.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let kind = FdKind::Socket(SocketHandle { fd: owned, listening: false });
+    fds.insert(FdEntry::new(kind, socket_rights, socket_rights))
 }
 
 /// `sock_bind(fd, addr, port)`: raw 4/16-byte addresses only.
@@ -73,15 +76,34 @@ pub fn sock_bind_v2(
 }
 
 fn bind(caller: &mut Caller<'_, HostState>, fd: i32, addr: u32, port: u32, v2: bool) -> Result<(), Errno> {
+    address_call(caller, fd, addr, port, v2, Action::Listen)
+}
+
+/// `sock_bind` (`Action::Listen`) and `sock_connect` (`Action::Connect`):
+/// the same address rules, the sandbox check, then the syscall.
+fn address_call(
+    caller: &mut Caller<'_, HostState>,
+    fd: i32,
+    addr: u32,
+    port: u32,
+    v2: bool,
+    action: Action,
+) -> Result<(), Errno> {
     sock_aligned(addr, 4)?;
     let (mem, state) = memory_and_state(caller)?;
     let guest_addr = read_guest_addr(&mem, addr, v2)?;
     let port = port as u16;
     let raw = state.fds.get(fd)?.raw_fd();
-    state.sandbox.check(Action::Listen, guest_addr.socket_addr(port))?;
+    state.sandbox.check(action, guest_addr.socket_addr(port))?;
     let native = guest_addr.to_native(port);
-    // SAFETY: `native` is a valid sockaddr of `native.len` bytes.
-    cvt(unsafe { libc::bind(raw, native.as_ptr(), native.len) })?;
+    // SAFETY: `native` is a valid sockaddr of `native.len` bytes. A
+    // non-blocking connect returns EINPROGRESS (26), as in WasmEdge.
+    cvt(unsafe {
+        match action {
+            Action::Listen => libc::bind(raw, native.as_ptr(), native.len),
+            Action::Connect => libc::connect(raw, native.as_ptr(), native.len),
+        }
+    })?;
     Ok(())
 }
 
@@ -135,14 +157,7 @@ fn accept(caller: &mut Caller<'_, HostState>, fd: i32, flags: Option<u32>, ro_fd
     // SAFETY: NULL address/length are allowed by accept4.
     let new =
         cvt(unsafe { libc::accept4(listener, std::ptr::null_mut(), std::ptr::null_mut(), accept_flags) })?;
-    // SAFETY: `new` was just returned by accept4 and is ours.
-    let owned = unsafe { OwnedFd::from_raw_fd(new) };
-    let entry = FdEntry::new(
-        FdKind::Socket(SocketHandle { fd: owned, listening: false }),
-        rights::SOCKET_ACCEPTED,
-        rights::SOCKET_ACCEPTED,
-    );
-    let new_fd = state.fds.insert(entry);
+    let new_fd = adopt_socket(&mut state.fds, new, rights::SOCKET_ACCEPTED);
     mem.write_u32(ro_fd, new_fd)
 }
 
@@ -167,17 +182,7 @@ pub fn sock_connect_v2(
 }
 
 fn connect(caller: &mut Caller<'_, HostState>, fd: i32, addr: u32, port: u32, v2: bool) -> Result<(), Errno> {
-    sock_aligned(addr, 4)?;
-    let (mem, state) = memory_and_state(caller)?;
-    let guest_addr = read_guest_addr(&mem, addr, v2)?;
-    let port = port as u16;
-    let raw = state.fds.get(fd)?.raw_fd();
-    state.sandbox.check(Action::Connect, guest_addr.socket_addr(port))?;
-    let native = guest_addr.to_native(port);
-    // SAFETY: `native` is a valid sockaddr of `native.len` bytes. A
-    // non-blocking socket returns EINPROGRESS (26) here, as in WasmEdge.
-    cvt(unsafe { libc::connect(raw, native.as_ptr(), native.len) })?;
-    Ok(())
+    address_call(caller, fd, addr, port, v2, Action::Connect)
 }
 
 /// `sock_shutdown(fd, how)`: `how` ⊆ {RD, WR}; 0 passes and acts as SHUT_RD.
