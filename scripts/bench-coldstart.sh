@@ -44,6 +44,7 @@ ROWS="$WORK/rows.md"
 measure() { python3 bench/coldstart/measure.py --runs "$RUNS" "$@" | tee -a "$ROWS" || true; }
 
 step "Measuring spawn -> first 200 over $RUNS runs per variant"
+LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
 measure --label "edge-host, cold cache" --module "$WASM_MODULE" --cache-dir fresh -- "$EDGE_HOST" run
 measure --label "edge-host, warm cache" --module "$WASM_MODULE" --cache-dir warm -- "$EDGE_HOST" run
 measure --label "edge-host, .cwasm" --module "$WORK/edge_service.cwasm" --cache-dir empty -- "$EDGE_HOST" run
@@ -59,8 +60,10 @@ else
   NOTE="wasmedge is not on PATH: its interpreter and AOT rows were skipped."
 fi
 
+LOAD_AFTER="$(cut -d' ' -f1 /proc/loadavg)"
 echo
-echo "Spawn to first 200 from /api/health, $RUNS runs each, $(nproc) cores, module $(du -h "$WASM_MODULE" | cut -f1):"
+echo "Spawn to first 200 from /api/health, $RUNS runs each, $(nproc) cores, module $(du -h "$WASM_MODULE" | cut -f1),"
+echo "1-minute load average ${LOAD_BEFORE} before and ${LOAD_AFTER} after (above $(nproc), other work competed: trust min over median):"
 echo
 echo "| variant | median ms | min ms | p90 ms | runs |"
 echo "|---|---:|---:|---:|---:|"
