@@ -205,8 +205,10 @@ impl Poller {
                 // SAFETY: `ready` has `cap` writable entries.
                 unsafe { libc::epoll_wait(epfd, self.ready.as_mut_ptr(), cap, ms) }
             } else {
+                // Far-future deadlines are capped (~68 years): still "never" in
+                // practice, and always a timespec the kernel accepts.
                 let ts = timeout_ns.map(|ns| libc::timespec {
-                    tv_sec: (ns / 1_000_000_000) as libc::time_t,
+                    tv_sec: (ns / 1_000_000_000).min(i32::MAX as u64) as libc::time_t,
                     tv_nsec: (ns % 1_000_000_000) as libc::c_long,
                 });
                 let ts_ptr = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);

@@ -195,7 +195,7 @@ fn getaddrinfo(caller: &mut Caller<'_, HostState>, args: [u32; 8]) -> Result<(),
     let node_c = c_string(node_bytes);
     let service_c = c_string(service_bytes);
     let first = mem.read_u32(res)?;
-    let records = walk_chain(&mem, first, max, 64)?;
+    walk_chain(&mem, first, max, 0)?;
 
     let mut list: *mut libc::addrinfo = std::ptr::null_mut();
     // SAFETY: valid C strings or NULL, valid hints, `list` receives the result.
@@ -210,7 +210,15 @@ fn getaddrinfo(caller: &mut Caller<'_, HostState>, args: [u32; 8]) -> Result<(),
     if rc != 0 {
         return Err(Errno::from_eai(rc));
     }
-    let outcome = write_results(&mut mem, list, &records);
+    let mut count = 0usize;
+    let mut item = list;
+    while !item.is_null() {
+        count += 1;
+        // SAFETY: `item` is a node of the list getaddrinfo returned.
+        item = unsafe { (*item).ai_next };
+    }
+    let outcome =
+        walk_chain(&mem, first, max, count).and_then(|records| write_results(&mut mem, list, &records));
     // SAFETY: `list` came from a successful getaddrinfo.
     unsafe { libc::freeaddrinfo(list) };
     let written = outcome?;
