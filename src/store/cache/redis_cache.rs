@@ -3,17 +3,24 @@
 //! (250 ms doubling to 5 s) during which calls are skipped without touching the
 //! network, so a dead or hung Redis costs requests nothing but a branch. Going down
 //! and coming back are each logged once.
+//!
+//! Connections are plain (one command at a time each) and pooled: redis 0.22's
+//! multiplexed connection panics when its driver task ends, and inside Wasm a panic
+//! takes the whole instance down. A connection that failed or timed out is dropped,
+//! never reused with a half-read answer on it.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use redis::aio::MultiplexedConnection;
+use redis::aio::Connection;
 use redis::{ConnectionAddr, ConnectionInfo, RedisConnectionInfo};
 
 use crate::config::RedisUrl;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Idle connections kept for reuse; more may be open at once under load.
+const MAX_IDLE: usize = 16;
 
 /// Why a cache call did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +38,8 @@ pub(super) enum CacheError {
 
 #[derive(Default)]
 struct Link {
-    /// The multiplexed connection, once opened (cloned per call).
-    connection: Option<MultiplexedConnection>,
+    /// Connections waiting for the next call.
+    idle: Vec<Connection>,
     /// While set, calls are skipped until this instant.
     down_until: Option<Instant>,
     /// The next backoff after another failure.
@@ -91,24 +98,25 @@ impl RedisCache {
     /// Runs `command` with the timeout, managing the connection and the down state.
     async fn call<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> Result<T, CacheError> {
         let connection = {
-            let link = self.link();
+            let mut link = self.link();
             match link.down_until {
                 Some(until) if Instant::now() < until => {
                     return Err(CacheError::Down(until.saturating_duration_since(Instant::now()).as_millis()))
                 }
-                _ => link.connection.clone(),
+                _ => link.idle.pop(),
             }
         };
         let attempt = async {
             let mut connection = match connection {
                 Some(connection) => connection,
-                None => {
-                    let opened = self.client.get_multiplexed_tokio_connection().await?;
-                    self.link().connection = Some(opened.clone());
-                    opened
-                }
+                None => self.client.get_async_connection().await?,
             };
-            command.query_async::<_, T>(&mut connection).await.map_err(CacheError::from)
+            let value = command.query_async::<_, T>(&mut connection).await?;
+            let mut link = self.link();
+            if link.idle.len() < MAX_IDLE {
+                link.idle.push(connection);
+            }
+            Ok(value)
         };
         let result = match tokio::time::timeout(self.timeout, attempt).await {
             Ok(result) => result,
@@ -131,8 +139,8 @@ impl RedisCache {
 
     fn failed(&self, error: &CacheError) {
         let mut link = self.link();
-        // A failed or timed-out connection may hold a half-read answer: open a new one.
-        link.connection = None;
+        // The failed connection was dropped with its call; the idle ones are likely dead too.
+        link.idle.clear();
         let backoff = link.backoff.map_or(FIRST_BACKOFF, |b| b.saturating_mul(2).min(MAX_BACKOFF));
         if link.backoff.is_none() {
             tracing::warn!(cache = %self.shown_url, %error, "cache unavailable; bypassing it (requests are served from the database)");
