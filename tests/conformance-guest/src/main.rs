@@ -24,15 +24,30 @@
 //! - `environ MODULE-NAME K=V...`: checks argv[0] is MODULE-NAME and the
 //!   environment is exactly the given variables, in order.
 
+#[cfg(target_os = "wasi")]
 mod abi;
+#[cfg(target_os = "wasi")]
 mod cases;
+#[cfg(target_os = "wasi")]
 mod net;
+#[cfg(target_os = "wasi")]
 mod peer;
+#[cfg(target_os = "wasi")]
 mod poll;
+#[cfg(target_os = "wasi")]
 mod report;
 
+#[cfg(target_os = "wasi")]
 use report::{expect_eq, Outcome, Reporter};
 
+/// Built natively (e.g. by a `--workspace` build for the host), the guest only explains itself.
+#[cfg(not(target_os = "wasi"))]
+fn main() {
+    eprintln!("conformance_guest is a wasm32-wasip1 program: run it with scripts/conformance.sh");
+    std::process::exit(2);
+}
+
+#[cfg(target_os = "wasi")]
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
@@ -63,6 +78,7 @@ fn main() {
     }
 }
 
+#[cfg(target_os = "wasi")]
 /// `fd_fdstat_get` with a buffer at 8k+4: the host must trap (§7, §10 22).
 fn trap_fdstat_misaligned() {
     let mut buf = abi::Aligned([0u8; 40]);
@@ -71,6 +87,7 @@ fn trap_fdstat_misaligned() {
     abi::exit(7);
 }
 
+#[cfg(target_os = "wasi")]
 /// The guest's environment is exactly `expected` (K=V strings), in order (§7).
 fn environ_matches(expected: &[String]) -> Outcome {
     let got: Vec<String> = std::env::vars_os()
