@@ -33,10 +33,10 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$SMOKE" = 1 ]; then
-  DURATION=1 WARMUP=0 CONNECTIONS=4 COLDSTART_RUNS=3 SEED_USERS=20
+  DURATION=1 WARMUP=0 CONNECTIONS=4 COLDSTART_RUNS=3 SEED_USERS=20 IDLE_SETTLE=0.2
 else
   DURATION="${BENCH_DURATION:-10}" WARMUP="${BENCH_WARMUP:-2}" CONNECTIONS="${BENCH_CONNECTIONS:-16}"
-  COLDSTART_RUNS="${BENCH_COLDSTART_RUNS:-20}" SEED_USERS="${BENCH_SEED_USERS:-100}"
+  COLDSTART_RUNS="${BENCH_COLDSTART_RUNS:-20}" SEED_USERS="${BENCH_SEED_USERS:-100}" IDLE_SETTLE=1
 fi
 for var in DURATION CONNECTIONS COLDSTART_RUNS SEED_USERS; do
   [[ "${!var}" =~ ^[1-9][0-9]*$ ]] || die "$var must be a positive whole number, not '${!var}'"
@@ -102,6 +102,16 @@ else
 fi
 NOTES+=(--note "The service runs with its defaults (LOG_LEVEL=info: one log line per request on stderr, discarded to /dev/null during the load); the peers do not log.")
 
+# Which source the figures belong to: the commit, and whether measured code had local changes.
+if git -C "$REPO_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+  SOURCE="commit $(git -C "$REPO_ROOT" rev-parse --short HEAD)"
+  dirty="$(git -C "$REPO_ROOT" status --porcelain -- src host Cargo.toml Cargo.lock bench | wc -l)"
+  [ "$dirty" -gt 0 ] && SOURCE+=" with $dirty uncommitted change(s) in src/, host/, Cargo.* or bench/"
+else
+  SOURCE="${BENCH_SOURCE:-an export without git metadata}"
+fi
+NOTES+=(--note "Measured source: $SOURCE.")
+
 command -v python3 >/dev/null 2>&1 || apt_install python3
 RESULTS_TMP="$(mktemp -d /tmp/edge-bench-results.XXXXXX)"
 COMMAND_ARGS=()
@@ -116,7 +126,7 @@ status=0
 PYTHONPATH="$REPO_ROOT/bench/lib" python3 -m edgebench \
   --repo "$REPO_ROOT" --target-dir "$CARGO_TARGET_DIR" --triple "$TRIPLE" --bench-build-dir "$BENCH_BUILD" \
   --duration "$DURATION" --warmup "$WARMUP" --connections "$CONNECTIONS" \
-  --coldstart-runs "$COLDSTART_RUNS" --seed-users "$SEED_USERS" \
+  --coldstart-runs "$COLDSTART_RUNS" --seed-users "$SEED_USERS" --idle-settle "$IDLE_SETTLE" \
   --markdown-out "$RESULTS_TMP/latest.md" --json-out "$RESULTS_TMP/latest.json" \
   "${COMMAND_ARGS[@]}" "${NOTES[@]}" "${SUBSET[@]}" "${SMOKE_ARG[@]}" || status=$?
 

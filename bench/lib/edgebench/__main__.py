@@ -17,8 +17,6 @@ import time
 from . import coldstart, load, machine, report, rows, seed
 from .server import Server, ServerError
 
-IDLE_SETTLE_S = 1.0
-
 
 def progress(message):
     print(f"    {message}", file=sys.stderr, flush=True)
@@ -40,6 +38,7 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--coldstart-runs", type=int, default=20)
     parser.add_argument("--seed-users", type=int, default=100)
+    parser.add_argument("--idle-settle", type=float, default=1.0, help="seconds after start before idle RSS is read")
     parser.add_argument("--only", help="comma-separated row keys to run (default: all)")
     parser.add_argument("--smoke", action="store_true", help="label the report as a smoke run")
     parser.add_argument("--markdown-out", help="write the Markdown report here")
@@ -86,7 +85,7 @@ def measure_row(row, args, settings, scratch_root, tag):
         )
         try:
             server.wait_ready()
-            time.sleep(IDLE_SETTLE_S)
+            time.sleep(args.idle_settle)
             server.ensure_alive("the idle pause")
             result["idle_rss_kib"], _ = server.memory_kib()
             progress(f"idle RSS {result['idle_rss_kib'] / 1024:.1f} MiB")
@@ -155,6 +154,7 @@ def main(argv=None):
         "settings": {
             "threads": args.threads, "connections": args.connections, "duration_s": args.duration,
             "warmup_s": args.warmup, "coldstart_runs": args.coldstart_runs, "seed_users": args.seed_users,
+            "idle_settle_s": args.idle_settle,
         },
         "machine": machine.describe(paths_from(args)["express_dir"]),
         "loadavg_before": machine.loadavg(),

@@ -138,7 +138,7 @@ def targets(results):
             continue
         parts = []
         ok = True
-        for key, title in ENDPOINT_TITLES:
+        for key, title in ENDPOINT_TITLES[:2]:
             if _endpoint(wasm, key) is None or _endpoint(node, key) is None:
                 continue
             factor = _endpoint(wasm, key)["rps"] / _endpoint(node, key)["rps"]
@@ -205,7 +205,7 @@ def render(results):
         f"{s['seed_users']} users are created with POST before the GET /api/users/{{id}} load, which cycles "
         "through them. Peak RSS: VmHWM of the server process after the two GET loads (the POST load keeps "
         "adding users, so its peak is in the details); for edge-host that is the whole runtime process. "
-        "Idle RSS: VmRSS 1 s after the first 200, before any load. Artifact: what is deployed besides a "
+        f"Idle RSS: VmRSS {s.get('idle_settle_s', 1):g} s after the first 200, before any load. Artifact: what is deployed besides a "
         "shared runtime. ⚠ marks a run in which wrk counted errors (see details).",
         "",
         "## Measured",
