@@ -50,6 +50,12 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
 /// At most `MAX_CONNECTIONS` connections are served at once; further clients wait in
 /// the listen backlog until one closes. A failed `accept` (for example, out of file
 /// descriptors) is logged and retried after a short pause instead of ending the service.
+///
+/// The accept loop runs as a spawned task, never inside the caller's own future:
+/// inside WasmEdge, tokio cannot interrupt a `poll_oneoff` that is already waiting
+/// (mio_wasi's waker is a no-op), so a wake from another task to the `block_on`
+/// future, such as a connection slot being freed, would go unnoticed until the next
+/// socket event. Wakes between spawned tasks go through the run queue and always work.
 pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
     // The configured host with the bound port (PORT=0 picks one): inside WasmEdge,
     // wasmedge_wasi_socket's `local_addr` reports the address as 0.0.0.0 whatever it is.
@@ -68,6 +74,15 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
         "edge-service listening{}",
         if app.store.is_durable() { "" } else { " (memory store: data does not survive a restart)" }
     );
+    let accepting = tokio::spawn(accept_loop(listener, app));
+    shutdown.await;
+    accepting.abort();
+    tracing::info!("edge-service stopped accepting connections");
+}
+
+/// Accepts connections for ever, each once a connection slot is free.
+async fn accept_loop(listener: TcpListener, app: Arc<App>) {
+    let limits = &app.config.http;
     let mut http = Http::new();
     http.http1_only(true)
         .http1_keep_alive(true)
@@ -77,8 +92,6 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     let http = Arc::new(http);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut saturated = false;
-
-    tokio::pin!(shutdown);
     loop {
         if slots.available_permits() == 0 && !saturated {
             tracing::warn!(
@@ -87,25 +100,15 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
             );
         }
         saturated = slots.available_permits() == 0;
-        let permit = tokio::select! {
-            () = &mut shutdown => break,
-            permit = Arc::clone(&slots).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_closed) => break,
-            },
-        };
-        tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => spawn_connection(stream, peer, Arc::clone(&app), Arc::clone(&http), permit),
-                Err(error) => {
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            },
+        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
+        match listener.accept().await {
+            Ok((stream, peer)) => spawn_connection(stream, peer, Arc::clone(&app), Arc::clone(&http), permit),
+            Err(error) => {
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
         }
     }
-    tracing::info!("edge-service stopped accepting connections");
 }
 
 fn spawn_connection(

@@ -181,7 +181,7 @@ impl Metrics {
         // work before the first failure.
         for operation in STORE_OPERATIONS {
             for kind in STORE_ERROR_KINDS {
-                metrics.store_errors.get_or_create(&StoreErrorLabels { operation, kind });
+                drop(metrics.store_errors.get_or_create(&StoreErrorLabels { operation, kind }));
             }
         }
         metrics
