@@ -3,6 +3,8 @@
 //! from outliving a failed test.
 #![allow(dead_code)]
 
+pub mod socket_wat;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};

@@ -1,0 +1,93 @@
+//! WAT building blocks for socket guests: every socket/poll import and
+//! helper functions over a fixed memory map (see `HELPERS`).
+
+use super::guest;
+
+pub const IMPORTS: &str = r#"
+  (import "wasi_snapshot_preview1" "sock_open" (func $sock_open (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_bind" (func $sock_bind (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_listen" (func $sock_listen (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_accept" (func $sock_accept (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_connect" (func $sock_connect (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_recv" (func $sock_recv (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_send" (func $sock_send (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_shutdown" (func $sock_shutdown (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_getsockopt" (func $getsockopt (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_setsockopt" (func $setsockopt (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_getlocaladdr" (func $getlocaladdr (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_getpeeraddr" (func $getpeeraddr (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_getaddrinfo" (func $getaddrinfo (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_recv_from" (func $recv_from (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_send_to" (func $send_to (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $set_flags (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))"#;
+
+/// Guest helpers over a fixed memory map: new fd at 1024, address struct
+/// at 1040 -> buffer 1056, addr type/port out at 1072/1076, fdstat at 1088,
+/// recv iovec 1120 -> 1200 (64 bytes), counts at 1136/1140, send iovec 1160,
+/// option value 1184 / size 1180, subscriptions at 2048, events at 4096.
+pub const HELPERS: &str = r#"
+  (func $check64 (param $a i64) (param $b i64) (param $code i32)
+    (if (i64.ne (local.get $a) (local.get $b)) (then (call $exit (local.get $code)))))
+  (func $open (param $af i32) (param $ty i32) (result i32)
+    (call $check (call $sock_open (local.get $af) (local.get $ty) (i32.const 1024)) (i32.const 0) (i32.const 99))
+    (i32.load (i32.const 1024)))
+  (func $addr4 (param $ip i32) (result i32)
+    (i32.store (i32.const 1056) (local.get $ip))
+    (i32.store (i32.const 1040) (i32.const 1056))
+    (i32.store (i32.const 1044) (i32.const 4))
+    (i32.const 1040))
+  (func $local_port (param $fd i32) (result i32)
+    (i32.store (i32.const 1040) (i32.const 1056))
+    (i32.store (i32.const 1044) (i32.const 16))
+    (call $check (call $getlocaladdr (local.get $fd) (i32.const 1040) (i32.const 1072) (i32.const 1076)) (i32.const 0) (i32.const 96))
+    (i32.load (i32.const 1076)))
+  (func $flags_of (param $fd i32) (result i32)
+    (call $check (call $fdstat (local.get $fd) (i32.const 1088)) (i32.const 0) (i32.const 98))
+    (i32.load16_u (i32.const 1090)))
+  (func $recv (param $fd i32) (result i32)
+    (i32.store (i32.const 1120) (i32.const 1200))
+    (i32.store (i32.const 1124) (i32.const 64))
+    (call $sock_recv (local.get $fd) (i32.const 1120) (i32.const 1) (i32.const 0) (i32.const 1136) (i32.const 1140)))
+  (func $send (param $fd i32) (param $ptr i32) (param $len i32) (result i32)
+    (i32.store (i32.const 1160) (local.get $ptr))
+    (i32.store (i32.const 1164) (local.get $len))
+    (call $sock_send (local.get $fd) (i32.const 1160) (i32.const 1) (i32.const 0) (i32.const 1168)))
+  (func $sub_fd (param $i i32) (param $tag i32) (param $fd i32) (param $ud i64) (local $p i32)
+    (local.set $p (i32.add (i32.const 2048) (i32.mul (local.get $i) (i32.const 48))))
+    (memory.fill (local.get $p) (i32.const 0) (i32.const 48))
+    (i64.store (local.get $p) (local.get $ud))
+    (i32.store8 offset=8 (local.get $p) (local.get $tag))
+    (i32.store offset=16 (local.get $p) (local.get $fd)))
+  (func $sub_clock (param $i i32) (param $id i32) (param $timeout i64) (param $flags i32) (param $ud i64) (local $p i32)
+    (local.set $p (i32.add (i32.const 2048) (i32.mul (local.get $i) (i32.const 48))))
+    (memory.fill (local.get $p) (i32.const 0) (i32.const 48))
+    (i64.store (local.get $p) (local.get $ud))
+    (i32.store offset=16 (local.get $p) (local.get $id))
+    (i64.store offset=24 (local.get $p) (local.get $timeout))
+    (i32.store16 offset=40 (local.get $p) (local.get $flags)))
+  (func $poll_n (param $n i32) (result i32)
+    (call $check (call $poll (i32.const 2048) (i32.const 4096) (local.get $n) (i32.const 1176)) (i32.const 0) (i32.const 97))
+    (i32.load (i32.const 1176)))
+  (func $ev (param $i i32) (result i32) (i32.add (i32.const 4096) (i32.mul (local.get $i) (i32.const 32))))
+  (func $ev_ud (param $i i32) (result i64) (i64.load (call $ev (local.get $i))))
+  (func $ev_err (param $i i32) (result i32) (i32.load16_u offset=8 (call $ev (local.get $i))))
+  (func $ev_type (param $i i32) (result i32) (i32.load8_u offset=10 (call $ev (local.get $i))))
+  (func $ev_nbytes (param $i i32) (result i64) (i64.load offset=16 (call $ev (local.get $i))))
+  (func $ev_flags (param $i i32) (result i32) (i32.load16_u offset=24 (call $ev (local.get $i))))
+  (func $now (result i64)
+    (drop (call $clock (i32.const 1) (i64.const 0) (i32.const 1192)))
+    (i64.load (i32.const 1192)))
+  (func $getopt (param $fd i32) (param $name i32) (result i32)
+    (i32.store (i32.const 1180) (i32.const 4))
+    (call $check (call $getsockopt (local.get $fd) (i32.const 0) (local.get $name) (i32.const 1184) (i32.const 1180)) (i32.const 0) (i32.const 95))
+    (call $check (i32.load (i32.const 1180)) (i32.const 4) (i32.const 94))
+    (i32.load (i32.const 1184)))
+"#;
+
+pub fn socket_guest(start: &str) -> String {
+    guest(IMPORTS, &format!("{HELPERS}\n{start}"))
+}

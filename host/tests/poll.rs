@@ -1,0 +1,118 @@
+//! poll_oneoff behaviour that depends on state across calls: persistent
+//! registrations must never change what a call reports or how long it waits.
+
+mod common;
+
+use common::socket_wat::socket_guest;
+use common::{stderr, Sandbox};
+
+/// Builds a connected pair (client $c, server side $s) through a loopback
+/// listener, then runs `checks`.
+fn pair_guest(checks: &str) -> String {
+    socket_guest(&format!(
+        r#"
+  (data (i32.const 1300) "x")
+  (func (export "_start") (local $l i32) (local $c i32) (local $s i32) (local $t0 i64) (local $i i32)
+    (local.set $l (call $open (i32.const 1) (i32.const 2)))
+    (call $check (call $sock_bind (local.get $l) (call $addr4 (i32.const 0x0100007f)) (i32.const 0)) (i32.const 0) (i32.const 90))
+    (call $check (call $sock_listen (local.get $l) (i32.const 8)) (i32.const 0) (i32.const 91))
+    (local.set $c (call $open (i32.const 1) (i32.const 2)))
+    (local.set $i (call $local_port (local.get $l)))
+    (call $check (call $sock_connect (local.get $c) (call $addr4 (i32.const 0x0100007f)) (local.get $i)) (i32.const 0) (i32.const 92))
+    (call $check (call $sock_accept (local.get $l) (i32.const 1024)) (i32.const 0) (i32.const 93))
+    (local.set $s (i32.load (i32.const 1024)))
+    {checks})"#
+    ))
+}
+
+#[test]
+fn a_descriptor_not_resubscribed_neither_reports_nor_ends_the_wait() {
+    let checks = r#"
+    ;; register $s for READ (not readable yet: only the 1 ms clock fires)
+    (call $sub_fd (i32.const 0) (i32.const 1) (local.get $s) (i64.const 1))
+    (call $sub_clock (i32.const 1) (i32.const 1) (i64.const 1000000) (i32.const 0) (i64.const 2))
+    (call $check (call $poll_n (i32.const 2)) (i32.const 1) (i32.const 1))
+    (call $check (call $ev_type (i32.const 0)) (i32.const 0) (i32.const 2))
+    ;; make $s readable, then wait on a 30 ms clock only
+    (call $check (call $send (local.get $c) (i32.const 1300) (i32.const 1)) (i32.const 0) (i32.const 3))
+    (call $sub_clock (i32.const 0) (i32.const 1) (i64.const 30000000) (i32.const 0) (i64.const 3))
+    (local.set $t0 (call $now))
+    (call $check (call $poll_n (i32.const 1)) (i32.const 1) (i32.const 4))
+    (call $check64 (call $ev_ud (i32.const 0)) (i64.const 3) (i32.const 5))
+    (if (i64.lt_u (i64.sub (call $now) (local.get $t0)) (i64.const 29000000)) (then (call $exit (i32.const 6))))
+    ;; subscribed again, it reports at once
+    (call $sub_fd (i32.const 0) (i32.const 1) (local.get $s) (i64.const 4))
+    (call $sub_clock (i32.const 1) (i32.const 1) (i64.const 5000000000) (i32.const 0) (i64.const 5))
+    (local.set $t0 (call $now))
+    (call $check (call $poll_n (i32.const 2)) (i32.const 1) (i32.const 7))
+    (call $check64 (call $ev_ud (i32.const 0)) (i64.const 4) (i32.const 8))
+    (if (i64.gt_u (i64.sub (call $now) (local.get $t0)) (i64.const 1000000000)) (then (call $exit (i32.const 9))))
+  "#;
+    let sb = Sandbox::new();
+    let m = sb.module("stale", &pair_guest(checks));
+    let out = sb.run(&["run", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "failed check = exit code; {}", stderr(&out));
+}
+
+#[test]
+fn interest_changes_between_calls_are_honoured() {
+    let checks = r#"
+    ;; READ+WRITE, then WRITE only, then READ only, on the same socket
+    (call $sub_fd (i32.const 0) (i32.const 1) (local.get $c) (i64.const 1))
+    (call $sub_fd (i32.const 1) (i32.const 2) (local.get $c) (i64.const 2))
+    (call $check (call $poll_n (i32.const 2)) (i32.const 1) (i32.const 1))
+    (call $check (call $ev_type (i32.const 0)) (i32.const 2) (i32.const 2))
+    (if (i64.eqz (call $ev_nbytes (i32.const 0))) (then (call $exit (i32.const 3))))
+    (call $sub_fd (i32.const 0) (i32.const 2) (local.get $c) (i64.const 3))
+    (call $check (call $poll_n (i32.const 1)) (i32.const 1) (i32.const 4))
+    (call $check64 (call $ev_ud (i32.const 0)) (i64.const 3) (i32.const 5))
+    ;; READ only on $c with nothing to read: the clock ends the wait
+    (call $sub_fd (i32.const 0) (i32.const 1) (local.get $c) (i64.const 6))
+    (call $sub_clock (i32.const 1) (i32.const 1) (i64.const 10000000) (i32.const 0) (i64.const 7))
+    (call $check (call $poll_n (i32.const 2)) (i32.const 1) (i32.const 6))
+    (call $check64 (call $ev_ud (i32.const 0)) (i64.const 7) (i32.const 7))
+    ;; data arrives: READ fires with nbytes 1
+    (call $check (call $send (local.get $s) (i32.const 1300) (i32.const 1)) (i32.const 0) (i32.const 8))
+    (call $sub_fd (i32.const 0) (i32.const 1) (local.get $c) (i64.const 8))
+    (call $check (call $poll_n (i32.const 1)) (i32.const 1) (i32.const 9))
+    (call $check64 (call $ev_nbytes (i32.const 0)) (i64.const 1) (i32.const 10))
+    ;; closing a registered descriptor (after reading, so the peer sees a FIN,
+    ;; which is not HANGUP) and reusing its number is safe
+    (call $check (call $recv (local.get $c)) (i32.const 0) (i32.const 14))
+    (call $check (call $fd_close (local.get $c)) (i32.const 0) (i32.const 11))
+    (local.set $c (call $open (i32.const 1) (i32.const 2)))
+    (call $sub_fd (i32.const 0) (i32.const 1) (local.get $s) (i64.const 9))
+    (call $check (call $poll_n (i32.const 1)) (i32.const 1) (i32.const 12))
+    (call $check (call $ev_flags (i32.const 0)) (i32.const 0) (i32.const 13))
+  "#;
+    let sb = Sandbox::new();
+    let m = sb.module("interest", &pair_guest(checks));
+    let out = sb.run(&["run", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "failed check = exit code; {}", stderr(&out));
+}
+
+#[test]
+fn an_idle_wait_uses_no_cpu() {
+    // A guest blocked in poll_oneoff on a listener for 300 ms must not spin.
+    let checks = r#"
+    (call $sub_fd (i32.const 0) (i32.const 1) (local.get $l) (i64.const 1))
+    (call $sub_clock (i32.const 1) (i32.const 1) (i64.const 300000000) (i32.const 0) (i64.const 2))
+    (call $check (call $poll_n (i32.const 2)) (i32.const 1) (i32.const 1))
+    (call $check64 (call $ev_ud (i32.const 0)) (i64.const 2) (i32.const 2))
+  "#;
+    let sb = Sandbox::new();
+    let m = sb.module("idle", &pair_guest(checks));
+    // Compile first so the measured run only waits.
+    assert_eq!(sb.run(&["run", m.to_str().unwrap()]).status.code(), Some(0));
+    let mut usage_before: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage_before) };
+    let out = sb.run(&["run", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut usage_after: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage_after) };
+    let micros = |t: libc::timeval| t.tv_sec as i64 * 1_000_000 + t.tv_usec as i64;
+    let cpu = micros(usage_after.ru_utime) - micros(usage_before.ru_utime) + micros(usage_after.ru_stime)
+        - micros(usage_before.ru_stime);
+    // Start-up costs a few ms of CPU; spinning for 300 ms would cost ~300.
+    assert!(cpu < 150_000, "child used {cpu} µs of CPU during a 300 ms idle wait");
+}
