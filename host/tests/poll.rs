@@ -110,7 +110,7 @@ fn an_idle_wait_uses_no_cpu() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let mut usage_after: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage_after) };
-    let micros = |t: libc::timeval| t.tv_sec as i64 * 1_000_000 + t.tv_usec as i64;
+    let micros = |t: libc::timeval| t.tv_sec * 1_000_000 + t.tv_usec;
     let cpu = micros(usage_after.ru_utime) - micros(usage_before.ru_utime) + micros(usage_after.ru_stime)
         - micros(usage_before.ru_stime);
     // Start-up costs a few ms of CPU; spinning for 300 ms would cost ~300.
