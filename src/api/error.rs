@@ -198,6 +198,55 @@ mod tests {
         assert_eq!(response.headers().get(CONNECTION).map(|v| v.as_bytes()), Some(&b"close"[..]));
     }
 
+    /// Runs `f` with a subscriber that writes into the returned buffer.
+    fn capture_logs(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("log buffer").extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber =
+            tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let bytes = buffer.0.lock().expect("log buffer").clone();
+        String::from_utf8(bytes).expect("UTF-8 logs")
+    }
+
+    #[test]
+    fn internal_errors_are_logged_with_request_id_and_cause() {
+        let id = RequestId::generate();
+        let logs = capture_logs(|| {
+            ApiError::Store(StoreError::Internal("disk on fire".into())).into_response(&id);
+        });
+        assert!(logs.contains("ERROR") && logs.contains("internal error"), "{logs}");
+        assert!(logs.contains(id.as_str()) && logs.contains("store failure: disk on fire"), "{logs}");
+        let logs = capture_logs(|| {
+            let cause = StoreError::Unavailable("connection refused".into());
+            ApiError::NotReady { store: "mysql", cause }.into_response(&id);
+        });
+        assert!(logs.contains("WARN") && logs.contains(id.as_str()), "{logs}");
+        assert!(
+            logs.contains("the mysql store is not ready: store unavailable: connection refused"),
+            "{logs}"
+        );
+    }
+
+    #[test]
+    fn client_errors_are_not_logged_here() {
+        let logs = capture_logs(|| {
+            ApiError::invalid("name", "must not be empty").into_response(&RequestId::generate());
+        });
+        assert!(logs.is_empty(), "{logs}");
+    }
+
     #[test]
     fn chain_joins_every_cause() {
         #[derive(Debug, thiserror::Error)]

@@ -49,9 +49,13 @@ impl Drop for BusyGuard {
 /// A stream that fails reads with `TimedOut` once it has been idle too long.
 #[derive(Debug)]
 pub struct IdleTimeout<S> {
+    /// The client connection.
     inner: S,
+    /// `IDLE_TIMEOUT_SECS`.
     timeout: Duration,
+    /// Whether a request is being handled (then the connection is never idle).
     busy: Arc<Busy>,
+    /// When the last byte was read or written.
     last_activity: Instant,
     /// Armed lazily, only when a read has to wait; allocated once per connection.
     timer: Option<Pin<Box<Sleep>>>,

@@ -83,6 +83,7 @@ impl From<&Method> for MethodLabel {
     }
 }
 
+/// Labels of `edge_service_http_requests_total`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: &'static str,
@@ -90,18 +91,21 @@ struct RequestLabels {
     status: u16,
 }
 
+/// Labels of `edge_service_http_request_duration_seconds`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LatencyLabels {
     route: &'static str,
     method: MethodLabel,
 }
 
+/// Labels of `edge_service_store_errors_total`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StoreErrorLabels {
     operation: &'static str,
     kind: &'static str,
 }
 
+/// Labels of `edge_service_build_info`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
@@ -113,11 +117,17 @@ struct BuildLabels {
 pub struct Metrics {
     /// Everything a scrape encodes; behind a lock so collectors can be added after start.
     registry: Mutex<Registry>,
+    /// Answered requests: the traffic and error rate per route.
     requests: Family<RequestLabels, Counter>,
+    /// Latency per route, for percentiles and SLOs.
     latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
+    /// Requests being handled: shows a stuck backend before timeouts do.
     in_flight: Gauge,
+    /// Open connections, to see how close `MAX_CONNECTIONS` is.
     connections_open: Gauge,
+    /// Accepted connections: with `requests`, how well keep-alive is used.
     connections_accepted: Counter,
+    /// Failed store operations: the database's health as the service sees it.
     store_errors: Family<StoreErrorLabels, Counter>,
 }
 
