@@ -15,6 +15,7 @@
 use std::fs::{self, File};
 use std::hash::{Hash, Hasher};
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -42,6 +43,8 @@ pub enum CacheError {
     Checksum,
     #[error("wasmtime rejected the entry: {0}")]
     Rejected(String),
+    #[error("entry is not owned by this user or is writable by others")]
+    Untrusted,
 }
 
 /// Feeds `Hash` output into SHA-256 (deterministic, unlike `DefaultHasher`
@@ -145,7 +148,13 @@ impl ModuleCache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(CacheError::Missing),
             Err(e) => return Err(e.into()),
         };
-        let len = file.metadata()?.len() as usize;
+        let meta = file.metadata()?;
+        // Cached entries become native code: only trust our own files.
+        // SAFETY: geteuid has no preconditions.
+        if meta.uid() != unsafe { libc::geteuid() } || meta.mode() & 0o022 != 0 {
+            return Err(CacheError::Untrusted);
+        }
+        let len = meta.len() as usize;
         if len < TRAILER_LEN {
             return Err(CacheError::BadTrailer);
         }
@@ -164,8 +173,17 @@ impl ModuleCache {
     /// Writes an entry atomically (temporary file in the same directory, then
     /// rename).
     pub fn store(&self, key: &CacheKey, artifact: &[u8]) -> std::io::Result<()> {
-        fs::create_dir_all(&self.dir)?;
-        let tmp = self.dir.join(format!(".{}.{}.tmp", key.file_name, std::process::id()));
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir)?;
+        let mut nonce = [0u8; 8];
+        // SAFETY: `nonce` is 8 writable bytes; a short read only weakens the
+        // name's randomness, and `create_new` refuses existing files anyway.
+        unsafe { libc::getrandom(nonce.as_mut_ptr().cast(), nonce.len(), 0) };
+        let tmp = self.dir.join(format!(
+            ".{}.{}.{:016x}.tmp",
+            key.file_name,
+            std::process::id(),
+            u64::from_le_bytes(nonce)
+        ));
         let result = write_entry(&tmp, artifact, &key.module_hash)
             .and_then(|()| fs::rename(&tmp, self.entry_path(key)));
         if result.is_err() {
@@ -176,7 +194,8 @@ impl ModuleCache {
 }
 
 fn write_entry(path: &Path, artifact: &[u8], module_hash: &[u8; 32]) -> std::io::Result<()> {
-    let mut file = File::create(path)?;
+    // create_new: never follow or reuse a file someone else put there.
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     file.write_all(artifact)?;
     file.write_all(&trailer(artifact, module_hash))?;
     file.sync_data()
@@ -226,6 +245,20 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn entries_writable_by_others_are_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ModuleCache::new(dir.path().to_path_buf());
+        let engine = Engine::default();
+        let key = CacheKey::new(&engine, b"module");
+        cache.store(&key, b"payload").unwrap();
+        let path = cache.entry_path(&key);
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(matches!(cache.load(&engine, &key), Err(CacheError::Untrusted)));
     }
 
     #[test]
