@@ -173,13 +173,34 @@ fn preopen(spec: &str) -> Result<FdEntry, RunError> {
     let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(|e| {
         RunError::Dir { spec: spec.to_string(), reason: format!("cannot open host directory `{host}`: {e}") }
     })?;
-    let guest = if guest.is_empty() { "/" } else { guest };
+    let guest = canonical_guest(guest);
     let (base, inheriting) = if readonly {
         (rights::PREOPEN_BASE_READONLY, rights::PREOPEN_INHERITING_READONLY)
     } else {
         (rights::PREOPEN_BASE, rights::PREOPEN_INHERITING)
     };
-    Ok(FdEntry::new(FdKind::Dir(DirHandle { dir, preopen: Some(guest.to_string()) }), base, inheriting))
+    Ok(FdEntry::new(FdKind::Dir(DirHandle { dir, preopen: Some(guest) }), base, inheriting))
+}
+
+/// The preopen name WasmEdge derives from a `--dir` guest path
+/// (`VINode::canonicalGuest`): leading slashes dropped, `..` pops a
+/// component, a `.` after the first component is dropped, and an empty
+/// result becomes `/`. So `/data` is reported as `data`, `.` stays `.`.
+fn canonical_guest(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        if part == ".." {
+            parts.pop();
+        } else if !part.starts_with('.') || parts.len() != 1 {
+            parts.push(part);
+        }
+    }
+    let joined = parts.join("/");
+    if joined.is_empty() {
+        "/".to_string()
+    } else {
+        joined
+    }
 }
 
 /// argv[0]: the module's file name with its extension forced to `.wasm`.
@@ -298,6 +319,17 @@ mod tests {
         assert_eq!(program_name(Path::new("/x/y/app.wasm")), b"app.wasm");
         assert_eq!(program_name(Path::new("svc.cwasm")), b"svc.wasm");
         assert_eq!(program_name(Path::new("./plain")), b"plain.wasm");
+    }
+
+    #[test]
+    fn guest_dir_names_are_canonicalised_like_wasmedge() {
+        assert_eq!(canonical_guest("/data"), "data");
+        assert_eq!(canonical_guest("/"), "/");
+        assert_eq!(canonical_guest(""), "/");
+        assert_eq!(canonical_guest("."), ".");
+        assert_eq!(canonical_guest("/a/./b/"), "a/b");
+        assert_eq!(canonical_guest("a/../b"), "b");
+        assert_eq!(canonical_guest("//srv//www"), "srv/www");
     }
 
     #[test]
