@@ -96,7 +96,9 @@ db_start_mariadb() {
     fresh=1
     info "initialising MariaDB in $dir"
     local as_user=(); [ "$(id -u)" -eq 0 ] && as_user=(--user="$user")
-    mariadb-install-db --no-defaults "${as_user[@]}" --datadir="$dir/data" \
+    # A private tmpdir: concurrent installs in a shared /tmp collide on temp table names.
+    mkdir -p "$dir/tmp" && { [ "$(id -u)" -ne 0 ] || chown "$user" "$dir/tmp"; }
+    mariadb-install-db --no-defaults "${as_user[@]}" --datadir="$dir/data" --tmpdir="$dir/tmp" \
       --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 \
       || die "mariadb-install-db failed; see $dir/install.log"
   fi
@@ -105,7 +107,7 @@ db_start_mariadb() {
   # server loses nothing a commit acknowledged, only a power cut would.
   (db_run_as "$user" setsid /usr/sbin/mariadbd --no-defaults --datadir="$dir/data" \
     --socket="$dir/mysqld.sock" --port="$port" --bind-address=127.0.0.1 \
-    --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" --skip-name-resolve \
+    --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" --tmpdir="$dir/tmp" --skip-name-resolve \
     --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=64M --max-connections=400 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_bin) >>"$dir/server.log" 2>&1 &
   echo $! >"$dir/pid"

@@ -205,8 +205,8 @@ impl UserStore for CachedStore {
     }
 
     async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        let dirty = self.dirty().contains(&id.get());
-        if dirty || !self.flush_dirty().await {
+        // Pending invalidations first: until they reach Redis, it is not trusted.
+        if !self.flush_dirty().await {
             return self.inner.get(id).await;
         }
         self.read_through(id).await

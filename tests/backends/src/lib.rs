@@ -76,9 +76,10 @@ impl DbServer {
             std::process::id(),
             Instant::now().elapsed().as_nanos() ^ u128::from(rand_u32())
         );
-        let dir = parent.join(unique);
-        let url = dbservers(&["start", kind.name(), dir.to_str().expect("temp path is UTF-8")]);
-        Self { kind, dir, url }
+        // Built before starting, so a failed start is cleaned up by `Drop` too.
+        let mut server = Self { kind, dir: parent.join(unique), url: String::new() };
+        server.url = dbservers(&["start", kind.name(), server.dir_str()]);
+        server
     }
 
     /// The URL of a new, empty database on this server (MariaDB and PostgreSQL).
