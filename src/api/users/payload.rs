@@ -96,7 +96,15 @@ impl Visitor<'_> for IdVisitor {
         }
     }
 
+    /// JSON has one number type: `7.0` and `7e0` are the integer 7 (as JSON Schema
+    /// says), as long as the value is exact in a double (up to 2^53).
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<IdField, E> {
+        const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
+        if value.fract() == 0.0 && (1.0..=EXACT_LIMIT).contains(&value) {
+            // In range and integral, so the conversion is exact.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            return self.visit_u64(value as u64);
+        }
         Err(E::invalid_type(Unexpected::Float(value), &self))
     }
 }
@@ -159,6 +167,17 @@ mod tests {
         assert_eq!(error, format!("`id`: invalid type: floating point `1.5`, {range}"));
         let error = create(r#"{"id":100000000000000000000,"name":"A","email":"a@b"}"#).expect_err("float");
         assert!(error.starts_with("`id`: invalid type: floating point"), "{error}");
+        let error = create(r#"{"id":1e16,"name":"A","email":"a@b"}"#).expect_err("beyond 2^53");
+        assert!(error.starts_with("`id`: invalid type: floating point"), "{error}");
+    }
+
+    #[test]
+    fn integral_numbers_written_as_floats_are_ids() {
+        for written in ["7.0", "7e0", "0.7e1"] {
+            let body = format!(r#"{{"id":{written},"name":"A","email":"a@b"}}"#);
+            assert_eq!(create(&body).expect(written).id.map(UserId::get), Some(7), "{written}");
+        }
+        assert!(create(r#"{"id":0.0,"name":"A","email":"a@b"}"#).is_err());
     }
 
     #[test]
