@@ -240,8 +240,8 @@ impl Poller {
         self.generation += 1;
         self.pending.clear();
         self.clocks.clear();
-        let now_mono = clock::now_ns(libc::CLOCK_MONOTONIC);
-        let mut now_real = None;
+        // Read the clocks only if a clock subscription needs them.
+        let mut now = None;
         for index in 0..count {
             let sub = read_subscription(mem, input, index)?;
             let (userdata, kind) = match sub {
@@ -254,8 +254,10 @@ impl Poller {
             let i = index as usize;
             match sub {
                 Subscription::Clock { id, timeout, flags, .. } => {
-                    let real = *now_real.get_or_insert_with(|| clock::now_ns(libc::CLOCK_REALTIME));
-                    match clock::deadline(id, timeout, flags, now_mono, real) {
+                    let (mono, real) = *now.get_or_insert_with(|| {
+                        (clock::now_ns(libc::CLOCK_MONOTONIC), clock::now_ns(libc::CLOCK_REALTIME))
+                    });
+                    match clock::deadline(id, timeout, flags, mono, real) {
                         Ok(deadline) => self.clocks.push(ClockWait { index, deadline }),
                         Err(errno) => self.error_event(i, errno),
                     }
