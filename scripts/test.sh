@@ -25,6 +25,9 @@ nice cargo clippy --locked -p edge-service --all-targets --target host-tuple -- 
 step "edge-host: unit and integration tests (release, sharing the release build)"
 (cd host && nice cargo test --locked --release)
 
+step "WasmEdge socket ABI conformance suite on $EDGE_RUNTIME"
+bash scripts/conformance.sh
+
 step "Service: native unit tests and end-to-end tests on $EDGE_RUNTIME"
 nice cargo test --locked --target host-tuple -p edge-service
 
