@@ -116,3 +116,31 @@ fn an_idle_wait_uses_no_cpu() {
     // Start-up costs a few ms of CPU; spinning for 300 ms would cost ~300.
     assert!(cpu < 150_000, "child used {cpu} µs of CPU during a 300 ms idle wait");
 }
+
+#[test]
+fn a_wake_that_completes_nothing_returns_no_events_like_wasmedge() {
+    // A connected UDP socket whose peer port is closed gets ICMP "port
+    // unreachable": epoll reports EPOLLERR alone, which completes neither
+    // READ nor WRITE. WasmEdge returns at once with 0 events.
+    let body = r#"
+  (data (i32.const 1300) "x")
+  (func (export "_start") (local $u i32) (local $port i32) (local $t0 i64)
+    (local.set $u (call $open (i32.const 1) (i32.const 1)))
+    (call $check (call $sock_bind (local.get $u) (call $addr4 (i32.const 0x0100007f)) (i32.const 0)) (i32.const 0) (i32.const 1))
+    (local.set $port (call $local_port (local.get $u)))
+    (drop (call $fd_close (local.get $u)))
+    (local.set $u (call $open (i32.const 1) (i32.const 1)))
+    (call $check (call $sock_connect (local.get $u) (call $addr4 (i32.const 0x0100007f)) (local.get $port)) (i32.const 0) (i32.const 2))
+    (call $check (call $send (local.get $u) (i32.const 1300) (i32.const 1)) (i32.const 0) (i32.const 3))
+    (call $sub_fd (i32.const 0) (i32.const 1) (local.get $u) (i64.const 1))
+    (call $sub_clock (i32.const 1) (i32.const 1) (i64.const 3000000000) (i32.const 0) (i64.const 2))
+    (local.set $t0 (call $now))
+    (call $check (call $poll_n (i32.const 2)) (i32.const 0) (i32.const 4))
+    (if (i64.gt_u (i64.sub (call $now) (local.get $t0)) (i64.const 1000000000)) (then (call $exit (i32.const 5))))
+    ;; the error is then reported by the next receive
+    (call $check (call $recv (local.get $u)) (i32.const 14) (i32.const 6)))"#;
+    let sb = Sandbox::new();
+    let m = sb.module("udp_err", &socket_guest(body));
+    let out = sb.run(&["run", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "failed check = exit code; {}", stderr(&out));
+}

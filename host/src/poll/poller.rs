@@ -19,6 +19,17 @@ struct Pending {
     fired: bool,
 }
 
+/// What one epoll result meant for this call.
+enum Wake {
+    /// It completed at least one subscription.
+    Fired,
+    /// It concerns a subscribed descriptor but completes nothing (an event
+    /// WasmEdge's rules ignore, such as EPOLLERR alone): the call returns.
+    Nothing,
+    /// It concerns a descriptor not subscribed in this call.
+    Stale,
+}
+
 /// A clock subscription waiting for its deadline.
 #[derive(Clone, Copy)]
 struct ClockWait {
@@ -152,12 +163,12 @@ impl Poller {
 
     /// Completes the subscriptions an epoll result belongs to (WasmEdge's
     /// `Poller::wait` rules). Returns whether any subscription fired.
-    fn complete(&mut self, fds: &mut FdTable, epfd: i32, ready: libc::epoll_event) -> bool {
+    fn complete(&mut self, fds: &mut FdTable, epfd: i32, ready: libc::epoll_event) -> Wake {
         let fd = ready.u64 as u32 as i32;
         let bits = ready.events;
         let slot_index = self.slot();
         let Ok(entry) = fds.get_mut(fd) else {
-            return false;
+            return Wake::Stale;
         };
         let raw = entry.raw_fd();
         let listening = matches!(&entry.kind, FdKind::Socket(s) if s.listening);
@@ -168,7 +179,7 @@ impl Poller {
             // SAFETY: removing a registration of a descriptor we own.
             unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, raw, std::ptr::null_mut()) };
             slot.registered = 0;
-            return false;
+            return Wake::Stale;
         }
         let (read_sub, write_sub) = (slot.read_sub, slot.write_sub);
         let hup = bits & libc::EPOLLHUP as u32 != 0;
@@ -184,7 +195,11 @@ impl Poller {
             self.fire(write_sub, write_nbytes(raw), flags);
             fired = true;
         }
-        fired
+        if fired {
+            Wake::Fired
+        } else {
+            Wake::Nothing
+        }
     }
 
     fn fire(&mut self, sub: u32, nbytes: u64, flags: u16) {
@@ -273,6 +288,7 @@ impl Poller {
         }
         let earliest = self.clocks.iter().map(|c| c.deadline).min();
         let mut fired = false;
+        let mut woke = false;
         let mut drain = false;
         loop {
             let timeout = if drain {
@@ -292,7 +308,12 @@ impl Poller {
             };
             for k in 0..n {
                 let ready = self.ready[k];
-                fired |= self.complete(fds, epfd, ready);
+                match self.complete(fds, epfd, ready) {
+                    Wake::Fired => fired = true,
+                    // e.g. EPOLLERR alone: WasmEdge returns with no event.
+                    Wake::Nothing => woke = true,
+                    Wake::Stale => {}
+                }
             }
             if earliest.is_some() {
                 let now = clock::now_ns(libc::CLOCK_MONOTONIC);
@@ -311,7 +332,7 @@ impl Poller {
                 drain = true;
                 continue;
             }
-            if fired {
+            if fired || woke {
                 break;
             }
             // Only stale registrations woke us (or a clock is not due yet).
