@@ -11,7 +11,9 @@
 //! one read may be up to twice that) or has more than 100 headers gets hyper's `431`;
 //! a malformed head gets hyper's `400`; a head must arrive within `READ_TIMEOUT_SECS`
 //! once it starts; an idle keep-alive connection is closed after `IDLE_TIMEOUT_SECS`
-//! ([`super::idle`]).
+//! ([`super::idle`]). (Natively, hyper 0.14 starts the head timer as soon as it waits
+//! for the next request, so there `READ_TIMEOUT_SECS` also caps keep-alive idling;
+//! hyper_wasi starts it at the head's first byte.)
 
 use std::future::Future;
 use std::net::SocketAddr;
