@@ -132,7 +132,34 @@ impl TestApp {
     /// Starts the service with extra environment variables; waits until it listens.
     /// `PORT=0` lets the OS pick the port, which the service reports in its start line.
     pub fn spawn_with(env: &[(&str, &str)]) -> Self {
-        let mut all: Vec<(&str, &str)> = vec![("HOST", "127.0.0.1"), ("PORT", "0"), ("LOG_FORMAT", "text")];
+        Self::start("0", env, |start_line| start_line.recv_timeout(Duration::from_millis(100)).ok())
+    }
+
+    /// Starts the service on a port chosen here and waits until it accepts connections,
+    /// for settings (such as `LOG_LEVEL=warn`) that silence the listening line.
+    pub fn spawn_quiet(env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("find a free port")
+            .port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        Self::start(&port.to_string(), env, move |_| {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                return Some(addr);
+            }
+            thread::sleep(Duration::from_millis(20));
+            None
+        })
+    }
+
+    /// Starts the runner on `port` and polls `listening` (given the addresses seen in
+    /// start lines) until it names the address, the process exits, or time runs out.
+    fn start(
+        port: &str,
+        env: &[(&str, &str)],
+        mut listening: impl FnMut(&mpsc::Receiver<SocketAddr>) -> Option<SocketAddr>,
+    ) -> Self {
+        let mut all: Vec<(&str, &str)> = vec![("HOST", "127.0.0.1"), ("PORT", port), ("LOG_FORMAT", "text")];
         all.extend_from_slice(env);
         let mut child = service_command(&all).spawn().expect("start the runner");
         let stderr = child.stderr.take().expect("stderr is piped");
@@ -141,10 +168,8 @@ impl TestApp {
         forward_stderr(stderr, addr_tx, log_tx);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
-            match addr_rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(addr) => return Self { addr, child, log: log_rx, seen: Vec::new() },
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {}
+            if let Some(addr) = listening(&addr_rx) {
+                return Self { addr, child, log: log_rx, seen: Vec::new() };
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let lines: Vec<String> = log_rx.try_iter().collect();
@@ -156,37 +181,6 @@ impl TestApp {
                 panic!("the service did not listen within {START_TIMEOUT:?}; stderr:\n{}", lines.join("\n"));
             }
         }
-    }
-
-    /// Starts the service on a port chosen here and waits until it accepts connections,
-    /// for settings (such as `LOG_LEVEL=warn`) that silence the listening line.
-    pub fn spawn_quiet(env: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("find a free port")
-            .port()
-            .to_string();
-        let mut all: Vec<(&str, &str)> = vec![("HOST", "127.0.0.1"), ("PORT", &port), ("LOG_FORMAT", "text")];
-        all.extend_from_slice(env);
-        let mut child = service_command(&all).spawn().expect("start the runner");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (addr_tx, _addr_rx) = mpsc::channel();
-        let (log_tx, log_rx) = mpsc::channel();
-        forward_stderr(stderr, addr_tx, log_tx);
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-        let deadline = Instant::now() + START_TIMEOUT;
-        while std::net::TcpStream::connect(addr).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                let lines: Vec<String> = log_rx.try_iter().collect();
-                panic!("the service exited with {status} before listening; stderr:\n{}", lines.join("\n"));
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("the service did not listen on {addr} within {START_TIMEOUT:?}");
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-        Self { addr, child, log: log_rx, seen: Vec::new() }
     }
 
     /// `http://127.0.0.1:PORT`.
