@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::http::cors::CorsPolicy;
 use crate::store::UserStore;
-use crate::telemetry::{MeteredStore, Metrics};
+use crate::telemetry::{MeteredStore, Metrics, StoreFiguresCollector};
 
 /// Everything a handler may need.
 pub struct App {
@@ -23,8 +23,10 @@ pub struct App {
 impl App {
     /// Builds the shared state around `store`, recording into `metrics` (create it first
     /// with [`Metrics::new`] so a store can register its own figures while it is built).
+    /// The store's pool and cache figures ([`UserStore::figures`]) join the metrics here.
     pub fn new(config: Config, store: Arc<dyn UserStore>, metrics: Arc<Metrics>) -> Arc<Self> {
         let cors = CorsPolicy::new(&config.http.cors);
+        metrics.register_collector(Box::new(StoreFiguresCollector::new(Arc::clone(&store))));
         let store: Arc<dyn UserStore> = Arc::new(MeteredStore::new(store, Arc::clone(&metrics)));
         Arc::new(Self { config, store, metrics, cors })
     }

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use edge_service::store::{MemoryStore, UserStore};
+use edge_service::store::{self, UserStore};
 use edge_service::telemetry::Metrics;
 use edge_service::{app::App, config::Config, http::server, telemetry};
 
@@ -12,6 +12,17 @@ use edge_service::{app::App, config::Config, http::server, telemetry};
 const EXIT_BAD_CONFIG: u8 = 2;
 /// Exit code when the service cannot start (e.g. the port is taken).
 const EXIT_START_FAILED: u8 = 1;
+
+/// Why the service stopped before or while serving.
+#[derive(Debug, thiserror::Error)]
+enum StartError {
+    /// The listening socket could not be opened.
+    #[error(transparent)]
+    Bind(#[from] server::BindError),
+    /// The serving task ended abnormally (natively: it panicked).
+    #[error("the server task failed: {0}")]
+    Server(#[from] tokio::task::JoinError),
+}
 
 fn main() -> ExitCode {
     let config = match Config::from_env(std::env::vars_os()) {
@@ -31,12 +42,20 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        // Bind first, so a taken port fails at once; clients that connect while the store
+        // opens (at most DB_TIMEOUT_MS for a database) wait in the listen backlog.
         let listener = server::bind(config.listen_addr()).await?;
-        let store: Arc<dyn UserStore> = Arc::new(MemoryStore::new());
-        let metrics = Arc::new(Metrics::new(store.kind()));
-        let app = App::new(config, store, metrics);
-        server::run(listener, app, std::future::pending::<()>()).await;
-        Ok::<(), server::BindError>(())
+        // Everything else runs in a spawned task: inside WasmEdge a wake from another
+        // task to this `block_on` future can go unnoticed (see `server::run`), and opening
+        // a database store waits on its background tasks.
+        let serving = tokio::spawn(async move {
+            let store: Arc<dyn UserStore> = store::open(&config.database).await;
+            let metrics = Arc::new(Metrics::new(store.kind()));
+            let app = App::new(config, store, metrics);
+            server::run(listener, app, std::future::pending::<()>()).await;
+        });
+        serving.await?;
+        Ok::<(), StartError>(())
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -42,6 +42,12 @@ pub trait UserStore: Send + Sync + 'static {
     /// Checks that the store answers (used by `/api/ready`).
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Pool and cache figures for `/metrics`, read at each scrape; stores without any
+    /// report the default (nothing).
+    fn figures(&self) -> StoreFigures {
+        StoreFigures::default()
+    }
+
     /// Up to `limit` users with ids greater than `after`, ordered by id.
     async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError>;
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::Metrics;
 use crate::domain::{NewUser, User, UserChanges, UserId};
-use crate::store::{StoreError, UserStore};
+use crate::store::{StoreError, StoreFigures, UserStore};
 
 /// Delegates to the real store and records each `Unavailable`/`Internal` error.
 /// Conflicts are the client's doing and are not counted as store errors.
@@ -43,6 +43,10 @@ impl UserStore for MeteredStore {
 
     fn is_durable(&self) -> bool {
         self.inner.is_durable()
+    }
+
+    fn figures(&self) -> StoreFigures {
+        self.inner.figures()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
