@@ -77,6 +77,7 @@ pub struct CacheKey {
 }
 
 impl CacheKey {
+    /// The key of `wasm` for `engine`'s configuration.
     pub fn new(engine: &Engine, wasm: &[u8]) -> Self {
         let module_hash: [u8; 32] = Sha256::digest(wasm).into();
         let mut hasher = ShaHasher(Sha256::new());
@@ -129,10 +130,12 @@ pub struct ModuleCache {
 }
 
 impl ModuleCache {
+    /// A cache in `dir` (created on first store).
     pub fn new(dir: PathBuf) -> Self {
         ModuleCache { dir }
     }
 
+    /// Where the entry for `key` lives.
     pub fn entry_path(&self, key: &CacheKey) -> PathBuf {
         self.dir.join(&key.file_name)
     }

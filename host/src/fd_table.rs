@@ -71,6 +71,7 @@ pub struct FdEntry {
 }
 
 impl FdEntry {
+    /// An entry with the given rights and no poll registrations.
     pub fn new(kind: FdKind, rights_base: u64, rights_inheriting: u64) -> Self {
         FdEntry { kind, rights_base, rights_inheriting, poll: [PollSlot::default(); 2] }
     }
@@ -101,6 +102,7 @@ impl FdEntry {
         }
     }
 
+    /// The directory handle, or `NOTDIR` for any other kind.
     pub fn as_dir(&self) -> Result<&DirHandle, Errno> {
         match &self.kind {
             FdKind::Dir(d) => Ok(d),
@@ -139,6 +141,7 @@ impl FdTable {
         self.slots.get(fd as u32 as usize).and_then(Option::as_ref).ok_or(Errno::BADF)
     }
 
+    /// Like [`FdTable::get`], mutable.
     pub fn get_mut(&mut self, fd: i32) -> Result<&mut FdEntry, Errno> {
         self.slots.get_mut(fd as u32 as usize).and_then(Option::as_mut).ok_or(Errno::BADF)
     }

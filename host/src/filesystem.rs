@@ -55,6 +55,7 @@ fn ns(sec: i64, nsec: i64) -> u64 {
 }
 
 impl Filestat {
+    /// From an `fstat` result.
     pub fn from_stat(st: &libc::stat) -> Self {
         Filestat {
             dev: st.st_dev,
@@ -68,6 +69,7 @@ impl Filestat {
         }
     }
 
+    /// From cap-std metadata (path-based calls).
     pub fn from_metadata(m: &Metadata) -> Self {
         Filestat {
             dev: m.dev(),

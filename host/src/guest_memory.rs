@@ -17,6 +17,7 @@ pub struct GuestMemory<'a> {
 }
 
 impl<'a> GuestMemory<'a> {
+    /// Wraps the memory's bytes for one host call.
     pub fn new(bytes: &'a mut [u8]) -> Self {
         GuestMemory { bytes }
     }
@@ -50,11 +51,13 @@ impl<'a> GuestMemory<'a> {
         self.range(ptr, len).is_ok()
     }
 
+    /// `[ptr, ptr+len)`, or `FAULT`.
     pub fn bytes(&self, ptr: u32, len: u32) -> Result<&[u8], Errno> {
         let r = self.range(ptr, len)?;
         Ok(&self.bytes[r])
     }
 
+    /// `[ptr, ptr+len)` writable, or `FAULT`.
     pub fn bytes_mut(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Errno> {
         let r = self.range(ptr, len)?;
         Ok(&mut self.bytes[r])
@@ -67,40 +70,49 @@ impl<'a> GuestMemory<'a> {
         Ok(out)
     }
 
+    /// Reads a byte (`FAULT` out of bounds).
     pub fn read_u8(&self, ptr: u32) -> Result<u8, Errno> {
         Ok(self.array::<1>(ptr)?[0])
     }
 
+    /// Reads a little-endian u16 (`FAULT` out of bounds).
     pub fn read_u16(&self, ptr: u32) -> Result<u16, Errno> {
         Ok(u16::from_le_bytes(self.array(ptr)?))
     }
 
+    /// Reads a little-endian u32 (`FAULT` out of bounds).
     pub fn read_u32(&self, ptr: u32) -> Result<u32, Errno> {
         Ok(u32::from_le_bytes(self.array(ptr)?))
     }
 
+    /// Reads a little-endian u64 (`FAULT` out of bounds).
     pub fn read_u64(&self, ptr: u32) -> Result<u64, Errno> {
         Ok(u64::from_le_bytes(self.array(ptr)?))
     }
 
+    /// Copies `data` to `ptr` (`FAULT` if it does not fit).
     pub fn write_bytes(&mut self, ptr: u32, data: &[u8]) -> Result<(), Errno> {
         let len = u32::try_from(data.len()).map_err(|_| Errno::FAULT)?;
         self.bytes_mut(ptr, len)?.copy_from_slice(data);
         Ok(())
     }
 
+    /// Writes a byte.
     pub fn write_u8(&mut self, ptr: u32, value: u8) -> Result<(), Errno> {
         self.write_bytes(ptr, &[value])
     }
 
+    /// Writes a little-endian u16.
     pub fn write_u16(&mut self, ptr: u32, value: u16) -> Result<(), Errno> {
         self.write_bytes(ptr, &value.to_le_bytes())
     }
 
+    /// Writes a little-endian u32.
     pub fn write_u32(&mut self, ptr: u32, value: u32) -> Result<(), Errno> {
         self.write_bytes(ptr, &value.to_le_bytes())
     }
 
+    /// Writes a little-endian u64.
     pub fn write_u64(&mut self, ptr: u32, value: u64) -> Result<(), Errno> {
         self.write_bytes(ptr, &value.to_le_bytes())
     }
@@ -174,10 +186,12 @@ impl IoVecs {
         }
     }
 
+    /// Number of iovecs.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether there are no iovecs.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -30,6 +30,7 @@ pub struct HostState {
 }
 
 impl HostState {
+    /// State for a fresh instance; memory is filled in after instantiation.
     pub fn new(args: WasiStrings, env: WasiStrings, fds: FdTable, sandbox: SandboxPolicy) -> Self {
         HostState {
             memory: None,

@@ -51,6 +51,7 @@ impl MappedFile {
         Ok(MappedFile { ptr, len })
     }
 
+    /// The mapped bytes.
     pub fn bytes(&self) -> &[u8] {
         // SAFETY: `ptr` maps `len` readable bytes until drop.
         unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }

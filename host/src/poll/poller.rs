@@ -53,6 +53,7 @@ pub struct Poller {
 }
 
 impl Poller {
+    /// A poller; `edge` selects `epoll_oneoff` semantics. No syscall yet.
     pub fn new(edge: bool) -> Self {
         Poller {
             edge,

@@ -14,12 +14,14 @@ pub struct WasiStrings {
 }
 
 impl WasiStrings {
+    /// The list, in order.
     pub fn new<I: IntoIterator<Item = Vec<u8>>>(items: I) -> Self {
         let items: Vec<Vec<u8>> = items.into_iter().collect();
         let buf_size = items.iter().map(|s| s.len() as u32 + 1).sum();
         WasiStrings { items, buf_size }
     }
 
+    /// Number of strings.
     pub fn count(&self) -> u32 {
         self.items.len() as u32
     }
@@ -76,14 +78,17 @@ fn get(
     Ok(())
 }
 
+/// `args_sizes_get(argc, argv_buf_size)`.
 pub fn args_sizes_get(mut caller: Caller<'_, HostState>, argc: i32, buf_size: i32) -> wasmtime::Result<i32> {
     into_wasm(sizes(&mut caller, "args_sizes_get", argc as u32, buf_size as u32, false))
 }
 
+/// `args_get(argv, argv_buf)`.
 pub fn args_get(mut caller: Caller<'_, HostState>, argv: i32, buf: i32) -> wasmtime::Result<i32> {
     into_wasm(get(&mut caller, "args_get", argv as u32, buf as u32, false))
 }
 
+/// `environ_sizes_get(count, buf_size)`.
 pub fn environ_sizes_get(
     mut caller: Caller<'_, HostState>,
     count: i32,
@@ -92,6 +97,7 @@ pub fn environ_sizes_get(
     into_wasm(sizes(&mut caller, "environ_sizes_get", count as u32, buf_size as u32, true))
 }
 
+/// `environ_get(environ, buf)`.
 pub fn environ_get(mut caller: Caller<'_, HostState>, environ: i32, buf: i32) -> wasmtime::Result<i32> {
     into_wasm(get(&mut caller, "environ_get", environ as u32, buf as u32, true))
 }

@@ -123,6 +123,7 @@ pub struct NativeSockaddr {
 }
 
 impl NativeSockaddr {
+    /// Pointer for `bind`/`connect`/`sendmsg`.
     pub fn as_ptr(&self) -> *const libc::sockaddr {
         (&self.storage as *const libc::sockaddr_storage).cast()
     }

@@ -50,6 +50,7 @@ fn write_address(reported: &ReportedAddr, target: &mut [u8]) -> Result<u16, Errn
     Ok(port)
 }
 
+/// `sock_getlocaladdr(fd, addr, addr_type, port)` (V1).
 pub fn sock_getlocaladdr_v1(
     mut caller: Caller<'_, HostState>,
     fd: i32,
@@ -60,6 +61,7 @@ pub fn sock_getlocaladdr_v1(
     errno_to_wasm(name_v1(&mut caller, fd, [addr, addr_type, port].map(|v| v as u32), End::Local))
 }
 
+/// `sock_getpeeraddr(fd, addr, addr_type, port)` (V1).
 pub fn sock_getpeeraddr_v1(
     mut caller: Caller<'_, HostState>,
     fd: i32,
@@ -95,6 +97,7 @@ fn name_v1(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 3], end: End
     mem.write_u32(addr_type, kind)
 }
 
+/// `sock_getlocaladdr_v2(fd, addr, port)`.
 pub fn sock_getlocaladdr_v2(
     mut caller: Caller<'_, HostState>,
     fd: i32,
@@ -104,6 +107,7 @@ pub fn sock_getlocaladdr_v2(
     errno_to_wasm(name_v2(&mut caller, fd, addr as u32, port as u32, End::Local))
 }
 
+/// `sock_getpeeraddr_v2(fd, addr, port)`.
 pub fn sock_getpeeraddr_v2(
     mut caller: Caller<'_, HostState>,
     fd: i32,
