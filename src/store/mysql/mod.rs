@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use mysql_async::prelude::*;
 use mysql_async::{Conn, OptsBuilder, Pool, PoolConstraints, PoolOpts};
+use tokio::sync::Semaphore;
 
 use super::availability::Availability;
 use super::rows::user_from_columns;
@@ -38,6 +39,10 @@ pub struct MySqlStore {
 struct Inner {
     /// The driver's pool: opens connections on demand up to `DB_POOL_SIZE`.
     pool: Pool,
+    /// One permit per pooled connection. Requests queue here, never inside the driver's
+    /// pool: under a burst of more requests than connections, mysql_async 0.33's waiter
+    /// queue can miss a wake-up and leave a request stalled until some other pool event.
+    permits: Semaphore,
     /// Up, down or still connecting; requests fail fast while it is not up.
     availability: Arc<Availability>,
     /// `DB_TIMEOUT_MS`: the bound on every operation.
@@ -72,6 +77,7 @@ impl MySqlStore {
             .pool_opts(pool_opts);
         let inner = Arc::new(Inner {
             pool: Pool::new(opts),
+            permits: Semaphore::new(config.pool_size),
             availability: Availability::new("MySQL"),
             timeout: config.timeout,
             migrated: AtomicBool::new(false),
@@ -115,8 +121,13 @@ impl Inner {
     {
         self.availability.check()?;
         let started = Instant::now();
-        let mut conn = match tokio::time::timeout(self.timeout, self.pool.get_conn()).await {
-            Ok(Ok(conn)) => conn,
+        let acquire = async {
+            // The semaphore is never closed, so acquiring cannot fail; `ok()` keeps it total.
+            let permit = self.permits.acquire().await.ok();
+            self.pool.get_conn().await.map(|conn| (conn, permit))
+        };
+        let (mut conn, _permit) = match tokio::time::timeout(self.timeout, acquire).await {
+            Ok(Ok(acquired)) => acquired,
             Ok(Err(error)) => return Err(self.failed(error)),
             Err(_) => {
                 self.usage.record_timeout();
