@@ -14,6 +14,8 @@
 #        scripts/bench.sh --smoke    ~20 s of measuring that only proves the script
 #                                    works end to end; leaves bench/results/ alone
 #        scripts/bench.sh --only native,edge-host   a subset (not saved as latest)
+#        scripts/bench.sh --wait-quiet 600   first wait up to 600 s for the machine to
+#                                    be under 15% busy (the cores are shared)
 # Tunables (full run): BENCH_DURATION (10 s), BENCH_WARMUP (2 s),
 # BENCH_CONNECTIONS (16), BENCH_COLDSTART_RUNS (20), BENCH_SEED_USERS (100).
 # Never part of scripts/test.sh: it measures, it does not assert.
@@ -22,12 +24,16 @@ cd "$REPO_ROOT"
 
 SMOKE=0
 ONLY=""
+WAIT_QUIET=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
     --only) [ $# -ge 2 ] || die "--only needs a comma-separated list of rows"; ONLY="$2"; shift ;;
+    --wait-quiet)
+      [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--wait-quiet needs a number of seconds"
+      WAIT_QUIET="$2"; shift ;;
     -h|--help) sed -n '2,/^# Never/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$1' (usage: scripts/bench.sh [--smoke] [--only ROW,...])" ;;
+    *) die "unknown argument '$1' (usage: scripts/bench.sh [--smoke] [--only ROW,...] [--wait-quiet SECONDS])" ;;
   esac
   shift
 done
@@ -127,6 +133,7 @@ PYTHONPATH="$REPO_ROOT/bench/lib" python3 -m edgebench \
   --repo "$REPO_ROOT" --target-dir "$CARGO_TARGET_DIR" --triple "$TRIPLE" --bench-build-dir "$BENCH_BUILD" \
   --duration "$DURATION" --warmup "$WARMUP" --connections "$CONNECTIONS" \
   --coldstart-runs "$COLDSTART_RUNS" --seed-users "$SEED_USERS" --idle-settle "$IDLE_SETTLE" \
+  --wait-quiet "$WAIT_QUIET" \
   --markdown-out "$RESULTS_TMP/latest.md" --json-out "$RESULTS_TMP/latest.json" \
   "${COMMAND_ARGS[@]}" "${NOTES[@]}" "${SUBSET[@]}" "${SMOKE_ARG[@]}" || status=$?
 

@@ -39,6 +39,8 @@ def parse_args(argv):
     parser.add_argument("--coldstart-runs", type=int, default=20)
     parser.add_argument("--seed-users", type=int, default=100)
     parser.add_argument("--idle-settle", type=float, default=1.0, help="seconds after start before idle RSS is read")
+    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                        help="wait up to SECONDS for the machine to be under 15%% busy before measuring")
     parser.add_argument("--only", help="comma-separated row keys to run (default: all)")
     parser.add_argument("--smoke", action="store_true", help="label the report as a smoke run")
     parser.add_argument("--markdown-out", help="write the Markdown report here")
@@ -147,6 +149,9 @@ def main(argv=None):
         return 1
 
     settings = load.LoadSettings(args.threads, args.connections, args.duration, args.warmup)
+    step("Checking how busy the machine is (the two cores are shared with everything else)")
+    busy = machine.wait_until_quiet(15.0, args.wait_quiet, progress) if args.wait_quiet else machine.busy_percent(1.0)
+    progress(f"{busy:.0f}% busy before measuring" + ("; figures will be noisy" if busy >= 15 else ""))
     tag = datetime.datetime.now().strftime("r%H%M%S")
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -158,6 +163,7 @@ def main(argv=None):
         },
         "machine": machine.describe(paths_from(args)["express_dir"]),
         "loadavg_before": machine.loadavg(),
+        "busy_before_pct": busy,
         "notes": list(args.note),
         "rows": [],
     }

@@ -40,6 +40,38 @@ def _memory_gib():
     return 0.0
 
 
+def busy_percent(seconds=3.0):
+    """How busy the whole machine was (all cores, every process) over `seconds`."""
+    import time
+
+    def sample():
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        return sum(values) - values[3] - values[4], sum(values)
+
+    busy0, total0 = sample()
+    time.sleep(seconds)
+    busy1, total1 = sample()
+    return 100.0 * (busy1 - busy0) / max(1, total1 - total0)
+
+
+def wait_until_quiet(threshold_pct, timeout_s, progress):
+    """Waits (up to `timeout_s`) for the machine to be less than `threshold_pct` busy.
+
+    Returns the last reading. The benchmark shares its two cores with whatever
+    else runs (builds, tests); waiting for a quiet moment gives steadier figures.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        busy = busy_percent()
+        if busy < threshold_pct or time.monotonic() >= deadline:
+            return busy
+        progress(f"machine {busy:.0f}% busy (other work running); waiting for it to drop below {threshold_pct:.0f}%")
+        time.sleep(10)
+
+
 def loadavg():
     """The 1-minute load average, as a noise indicator."""
     with open("/proc/loadavg") as f:

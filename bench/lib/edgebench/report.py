@@ -194,7 +194,8 @@ def render(results):
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, kernel {m['kernel']}; "
         f"{m['rustc']}; {m['wrk']}; node {m['node']}, Express {m['express']}; {m['go']}.",
-        f"Load average before / after: {results['loadavg_before']:.2f} / {results['loadavg_after']:.2f}. "
+        f"Machine {results.get('busy_before_pct', 0):.0f}% busy (all cores) just before measuring; "
+        f"load average before / after: {results['loadavg_before']:.2f} / {results['loadavg_after']:.2f}. "
         f"Run took {results['elapsed_s']:.0f} s.",
         "",
         f"Method: rows measured one after another. Server pinned to core 0 (`taskset -c 0`), wrk to core 1 "
