@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{CachedStore, MemoryStore, MySqlStore, PostgresStore, StoreFigures, UserStore};
+use super::{CachedStore, MemoryStore, MySqlStore, PostgresStore, UserStore};
 use crate::config::{DatabaseConfig, DatabaseKind};
 
 /// Builds the configured store. Call inside the runtime (it spawns the reconnecting
@@ -26,21 +26,18 @@ pub async fn open(config: &DatabaseConfig) -> Arc<dyn UserStore> {
         timeout_ms = config.timeout.as_millis() as u64,
         "connecting to the database"
     );
-    let (store, figures, first): (Arc<dyn UserStore>, Box<dyn Fn() -> StoreFigures + Send + Sync>, _) =
-        match url.kind {
-            DatabaseKind::MySql => {
-                let store = Arc::new(MySqlStore::start(url, config));
-                let first = store.first_attempt().await;
-                let reporter = store.clone();
-                (store, Box::new(move || reporter.figures()), first)
-            }
-            DatabaseKind::Postgres => {
-                let store = Arc::new(PostgresStore::start(url, config));
-                let first = store.first_attempt().await;
-                let reporter = store.clone();
-                (store, Box::new(move || reporter.figures()), first)
-            }
-        };
+    let (store, first): (Arc<dyn UserStore>, _) = match url.kind {
+        DatabaseKind::MySql => {
+            let store = MySqlStore::start(url, config);
+            let first = store.first_attempt().await;
+            (Arc::new(store), first)
+        }
+        DatabaseKind::Postgres => {
+            let store = PostgresStore::start(url, config);
+            let first = store.first_attempt().await;
+            (Arc::new(store), first)
+        }
+    };
     match first {
         Ok(()) => tracing::info!(database = %url, "database ready: connected and schema up to date"),
         Err(error) => tracing::warn!(
@@ -50,14 +47,7 @@ pub async fn open(config: &DatabaseConfig) -> Arc<dyn UserStore> {
         ),
     }
     let Some(redis) = &config.redis else { return store };
-    match CachedStore::new(
-        store.clone(),
-        figures,
-        redis,
-        &url.location(),
-        config.cache_ttl,
-        config.cache_timeout,
-    ) {
+    match CachedStore::new(store.clone(), redis, &url.location(), config.cache_ttl, config.cache_timeout) {
         Ok(cached) => {
             tracing::info!(cache = %redis, ttl_secs = config.cache_ttl.as_secs(), "read-through cache enabled for GET /api/users/{{id}}");
             Arc::new(cached)

@@ -38,8 +38,6 @@ struct CachedUser {
 /// A store with a Redis read-through cache for single-user reads.
 pub struct CachedStore {
     inner: Arc<dyn UserStore>,
-    /// Figures of the store underneath, for `/metrics`.
-    inner_figures: Box<dyn Fn() -> StoreFigures + Send + Sync>,
     cache: RedisCache,
     /// `CACHE_TTL_SECS`.
     ttl: Duration,
@@ -58,7 +56,6 @@ impl CachedStore {
     /// Wraps `inner`; `location` identifies its data set (no credentials).
     pub(crate) fn new(
         inner: Arc<dyn UserStore>,
-        inner_figures: Box<dyn Fn() -> StoreFigures + Send + Sync>,
         url: &RedisUrl,
         location: &str,
         ttl: Duration,
@@ -66,7 +63,6 @@ impl CachedStore {
     ) -> Result<Self, redis::RedisError> {
         Ok(Self {
             inner,
-            inner_figures,
             cache: RedisCache::new(url, timeout)?,
             ttl,
             key_prefix: format!("edge-service:v1:{:016x}:user:", fnv1a(location)),
@@ -76,18 +72,6 @@ impl CachedStore {
             misses: AtomicU64::new(0),
             errors: AtomicU64::new(0),
         })
-    }
-
-    /// Pool figures of the store underneath plus this cache's.
-    pub fn figures(&self) -> StoreFigures {
-        StoreFigures {
-            cache: Some(CacheFigures {
-                hits: self.hits.load(Ordering::Relaxed),
-                misses: self.misses.load(Ordering::Relaxed),
-                errors: self.errors.load(Ordering::Relaxed),
-            }),
-            ..(self.inner_figures)()
-        }
     }
 
     fn key(&self, id: u64) -> String {
@@ -198,6 +182,18 @@ impl UserStore for CachedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         // Readiness is the database's: the service serves without its cache.
         self.inner.ping().await
+    }
+
+    /// Pool figures of the store underneath plus this cache's.
+    fn figures(&self) -> StoreFigures {
+        StoreFigures {
+            cache: Some(CacheFigures {
+                hits: self.hits.load(Ordering::Relaxed),
+                misses: self.misses.load(Ordering::Relaxed),
+                errors: self.errors.load(Ordering::Relaxed),
+            }),
+            ..self.inner.figures()
+        }
     }
 
     async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {

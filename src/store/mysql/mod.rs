@@ -210,6 +210,19 @@ impl UserStore for MySqlStore {
         self.inner.run(query(|conn| Box::pin(conn.ping()))).await
     }
 
+    fn figures(&self) -> StoreFigures {
+        StoreFigures {
+            pool: Some(PoolFigures {
+                in_use: self.inner.usage.in_use(),
+                idle: 0,
+                max: u64::try_from(self.inner.max_connections).unwrap_or(u64::MAX),
+                reachable: self.inner.availability.is_up(),
+                timeouts_total: self.inner.usage.timeouts(),
+            }),
+            cache: None,
+        }
+    }
+
     async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {
         let after = after.map_or(0, UserId::get);
         let rows: Vec<UserRow> = self
@@ -297,21 +310,5 @@ impl UserStore for MySqlStore {
             }))
             .await?;
         Ok(deleted > 0)
-    }
-}
-
-impl MySqlStore {
-    /// Pool figures for `/metrics`.
-    pub fn figures(&self) -> StoreFigures {
-        StoreFigures {
-            pool: Some(PoolFigures {
-                in_use: self.inner.usage.in_use(),
-                idle: 0,
-                max: u64::try_from(self.inner.max_connections).unwrap_or(u64::MAX),
-                reachable: self.inner.availability.is_up(),
-                timeouts_total: self.inner.usage.timeouts(),
-            }),
-            cache: None,
-        }
     }
 }

@@ -103,20 +103,6 @@ impl PostgresStore {
     pub(crate) async fn first_attempt(&self) -> Result<(), String> {
         self.inner.availability.attempt(self.inner.probe(), self.inner.timeout).await
     }
-
-    /// Pool figures for `/metrics`.
-    pub fn figures(&self) -> StoreFigures {
-        StoreFigures {
-            pool: Some(PoolFigures {
-                in_use: self.inner.usage.in_use(),
-                idle: u64::try_from(self.inner.pool.idle_count()).unwrap_or(u64::MAX),
-                max: u64::try_from(self.inner.max_connections).unwrap_or(u64::MAX),
-                reachable: self.inner.availability.is_up(),
-                timeouts_total: self.inner.usage.timeouts(),
-            }),
-            cache: None,
-        }
-    }
 }
 
 impl Inner {
@@ -237,6 +223,19 @@ impl UserStore for PostgresStore {
         self.inner
             .run(query(|conn| Box::pin(async move { conn.client.simple_query("SELECT 1").await.map(drop) })))
             .await
+    }
+
+    fn figures(&self) -> StoreFigures {
+        StoreFigures {
+            pool: Some(PoolFigures {
+                in_use: self.inner.usage.in_use(),
+                idle: u64::try_from(self.inner.pool.idle_count()).unwrap_or(u64::MAX),
+                max: u64::try_from(self.inner.max_connections).unwrap_or(u64::MAX),
+                reachable: self.inner.availability.is_up(),
+                timeouts_total: self.inner.usage.timeouts(),
+            }),
+            cache: None,
+        }
     }
 
     async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {
