@@ -18,7 +18,7 @@ BACKENDS=${BACKENDS:-"memory mysql postgres mysql+redis postgres+redis"}
 step "Database servers: Debian packages"
 db_install
 
-[ -f "$WASM_MODULE" ] || bash scripts/build.sh
+bash scripts/build.sh   # a no-op when the module is current
 select_runtime
 export EDGE_SERVICE_WASM="$WASM_MODULE"
 real_runner_bin="$(edge_host_bin)"
