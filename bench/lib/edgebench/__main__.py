@@ -108,6 +108,8 @@ def measure_row(row, args, settings, scratch_root, tag):
                 figures = load.run_endpoint(server, settings, endpoint, args.seed_users, tag)
                 endpoints[endpoint.key] = figures
                 warn = f", {figures['error_count']} errors" if figures["error_count"] else ""
+                if figures["noise_pct"] >= load.NOISE_LIMIT_PCT:
+                    warn += f", NOISY: other work took {figures['noise_pct']:.0f}% of a benchmark core"
                 progress(f"{endpoint.title}: {figures['rps']:,.0f} req/s, p50 {figures['p50_ms']:.2f} ms, "
                          f"p99 {figures['p99_ms']:.2f} ms, server CPU {figures['server_cpu_pct']:.0f}%{warn}")
             result["endpoints"] = endpoints
@@ -171,6 +173,8 @@ def main(argv=None):
     try:
         for index, row in enumerate(all_rows, 1):
             step(f"[{index}/{len(all_rows)}] {row.label}")
+            if args.wait_quiet:
+                machine.wait_until_quiet(15.0, args.wait_quiet, progress)
             results["rows"].append(measure_row(row, args, settings, scratch_root, tag))
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)

@@ -18,6 +18,9 @@ from .server import core_busy_jiffies
 WRK_DIR = os.path.join(os.path.dirname(__file__), "..", "wrk")
 LOAD_CORE = 1
 SERVER_CORE = 0
+# A run in which other processes took this much of the server's or wrk's core
+# (core busy minus the process's own CPU) is marked as noisy in the report.
+NOISE_LIMIT_PCT = 15.0
 
 
 class LoadError(RuntimeError):
@@ -127,4 +130,5 @@ def run_endpoint(server, settings, endpoint, seeded, tag):
         "wrk_cpu_pct": 100.0 * wrk_cpu / wall,
         "server_core_busy_pct": core_pct[0],
         "load_core_busy_pct": core_pct[1],
+        "noise_pct": max(core_pct[0] - 100.0 * cpu / wall, core_pct[1] - 100.0 * wrk_cpu / wall, 0.0),
     }

@@ -74,9 +74,23 @@ def _header():
     return "| " + " | ".join(cols) + " |\n|" + "---|" + "---:|" * (len(cols) - 1) + "\n"
 
 
+NOISE_LIMIT_PCT = 15.0
+
+
+def _noise(ep):
+    """Share of the server's or wrk's core that other processes took during the run."""
+    return max(ep["server_core_busy_pct"] - ep["server_cpu_pct"],
+               ep["load_core_busy_pct"] - ep.get("wrk_cpu_pct", ep["load_core_busy_pct"]), 0.0)
+
+
 def _flag(row, key):
     ep = _endpoint(row, key)
-    return " ⚠" if ep and ep.get("error_count") else ""
+    if not ep:
+        return ""
+    flag = " ⚠" if ep.get("error_count") else ""
+    if _noise(ep) >= NOISE_LIMIT_PCT:
+        flag += " ~"
+    return flag
 
 
 def measured_table(results):
@@ -162,8 +176,8 @@ def article_block():
 
 def details(results):
     out = ("| runtime | cold start min / p90 / max | first start | endpoint | server CPU | wrk CPU | core 0 busy "
-           "| core 1 busy | errors | peak RSS after POST (users stored) | runtime |\n"
-           "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|\n")
+           "| core 1 busy | others on those cores | errors | peak RSS after POST (users stored) | runtime |\n"
+           "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
     for row in results["rows"]:
         if row["status"] == "failed":
             continue
@@ -180,7 +194,7 @@ def details(results):
             errors = ", ".join(f"{k} {v}" for k, v in ep["errors"].items() if v) or "0"
             out += (f"{lead} | {title} | {ep['server_cpu_pct']:.0f}% | {ep.get('wrk_cpu_pct', 0):.0f}% "
                     f"| {ep['server_core_busy_pct']:.0f}% "
-                    f"| {ep['load_core_busy_pct']:.0f}% | {errors} | {tail} |\n")
+                    f"| {ep['load_core_busy_pct']:.0f}% | {_noise(ep):.0f}% | {errors} | {tail} |\n")
             first = False
     return out
 
@@ -207,7 +221,8 @@ def render(results):
         "through them. Peak RSS: VmHWM of the server process after the two GET loads (the POST load keeps "
         "adding users, so its peak is in the details); for edge-host that is the whole runtime process. "
         f"Idle RSS: VmRSS {s.get('idle_settle_s', 1):g} s after the first 200, before any load. Artifact: what is deployed besides a "
-        "shared runtime. ⚠ marks a run in which wrk counted errors (see details).",
+        "shared runtime. ⚠ marks a run in which wrk counted errors; ~ marks a noisy run, in which other "
+        f"processes took ≥ {NOISE_LIMIT_PCT:.0f}% of the server's or wrk's core (see details).",
         "",
         "## Measured",
         "",
