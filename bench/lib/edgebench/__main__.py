@@ -41,6 +41,8 @@ def parse_args(argv):
     parser.add_argument("--idle-settle", type=float, default=1.0, help="seconds after start before idle RSS is read")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="wait up to SECONDS for the machine to be under 15%% busy before measuring")
+    parser.add_argument("--noise-retries", type=int, default=0,
+                        help="repeat an endpoint's run up to N times while other work makes it noisy")
     parser.add_argument("--only", help="comma-separated row keys to run (default: all)")
     parser.add_argument("--smoke", action="store_true", help="label the report as a smoke run")
     parser.add_argument("--markdown-out", help="write the Markdown report here")
@@ -105,7 +107,7 @@ def measure_row(row, args, settings, scratch_root, tag):
                 if endpoint.key == "post_user":
                     # The POST load keeps adding users; the peak that compares rows is the one before it.
                     _, result["peak_rss_kib"] = server.memory_kib()
-                figures = load.run_endpoint(server, settings, endpoint, args.seed_users, tag)
+                figures = run_endpoint_quietly(server, settings, endpoint, args, tag)
                 endpoints[endpoint.key] = figures
                 warn = f", {figures['error_count']} errors" if figures["error_count"] else ""
                 if figures["noise_pct"] >= load.NOISE_LIMIT_PCT:
@@ -129,6 +131,22 @@ def measure_row(row, args, settings, scratch_root, tag):
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return result
+
+
+def run_endpoint_quietly(server, settings, endpoint, args, tag):
+    """One endpoint's run, repeated (up to --noise-retries times) while other work made it noisy."""
+    for attempt in range(1, args.noise_retries + 2):
+        figures = load.run_endpoint(server, settings, endpoint, args.seed_users, f"{tag}a{attempt}")
+        figures["attempts"] = attempt
+        if figures["noise_pct"] < load.NOISE_LIMIT_PCT or attempt > args.noise_retries:
+            return figures
+        progress(f"{endpoint.title}: other work took {figures['noise_pct']:.0f}% of a benchmark core; "
+                 "measuring it again once the machine is quiet")
+        if args.wait_quiet:
+            machine.wait_until_quiet(15.0, args.wait_quiet, progress)
+        else:
+            time.sleep(5)
+    return figures
 
 
 def main(argv=None):
@@ -161,7 +179,7 @@ def main(argv=None):
         "settings": {
             "threads": args.threads, "connections": args.connections, "duration_s": args.duration,
             "warmup_s": args.warmup, "coldstart_runs": args.coldstart_runs, "seed_users": args.seed_users,
-            "idle_settle_s": args.idle_settle,
+            "idle_settle_s": args.idle_settle, "noise_retries": args.noise_retries,
         },
         "machine": machine.describe(paths_from(args)["express_dir"]),
         "loadavg_before": machine.loadavg(),

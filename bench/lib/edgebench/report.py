@@ -192,7 +192,9 @@ def details(results):
             tail = (f"{_mib(row.get('final_hwm_kib'))} ({row.get('users_stored', 0):,}) | {row.get('runtime_note', '')}"
                     if first else " |")
             errors = ", ".join(f"{k} {v}" for k, v in ep["errors"].items() if v) or "0"
-            out += (f"{lead} | {title} | {ep['server_cpu_pct']:.0f}% | {ep.get('wrk_cpu_pct', 0):.0f}% "
+            tries = ep.get("attempts", 1)
+            label = f"{title} (try {tries})" if tries > 1 else title
+            out += (f"{lead} | {label} | {ep['server_cpu_pct']:.0f}% | {ep.get('wrk_cpu_pct', 0):.0f}% "
                     f"| {ep['server_core_busy_pct']:.0f}% "
                     f"| {ep['load_core_busy_pct']:.0f}% | {_noise(ep):.0f}% | {errors} | {tail} |\n")
             first = False
@@ -222,7 +224,8 @@ def render(results):
         "adding users, so its peak is in the details); for edge-host that is the whole runtime process. "
         f"Idle RSS: VmRSS {s.get('idle_settle_s', 1):g} s after the first 200, before any load. Artifact: what is deployed besides a "
         "shared runtime. ⚠ marks a run in which wrk counted errors; ~ marks a noisy run, in which other "
-        f"processes took ≥ {NOISE_LIMIT_PCT:.0f}% of the server's or wrk's core (see details).",
+        f"processes took ≥ {NOISE_LIMIT_PCT:.0f}% of the server's or wrk's core (see details); such a run "
+        f"is repeated up to {s.get('noise_retries', 0)} times and the last try is shown.",
         "",
         "## Measured",
         "",
