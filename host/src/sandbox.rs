@@ -141,12 +141,18 @@ pub enum Action {
     Listen,
 }
 
+/// Denials logged one by one before the log goes quiet.
+pub const MAX_DENIAL_LOGS: u64 = 100;
+
 /// The policy for one run.
 #[derive(Default, Debug)]
 pub struct SandboxPolicy {
+    /// Whether any rule was given (no rules: allow everything, like WasmEdge).
     enabled: bool,
     connect: Vec<AddrRule>,
     listen: Vec<AddrRule>,
+    /// Denials so far, to cap the log.
+    denials: u64,
 }
 
 impl SandboxPolicy {
@@ -164,8 +170,10 @@ impl SandboxPolicy {
     }
 
     /// `Ok` if allowed; otherwise logs one line and returns `ACCES`. `None`
-    /// is an address that is not IP (AF_UNIX), which no rule allows.
-    pub fn check(&self, action: Action, addr: Option<SocketAddr>) -> Result<(), Errno> {
+    /// is an address that is not IP (AF_UNIX), which no rule allows. A guest
+    /// retrying in a loop cannot flood stderr: after [`MAX_DENIAL_LOGS`]
+    /// lines, one more says that further denials are not logged.
+    pub fn check(&mut self, action: Action, addr: Option<SocketAddr>) -> Result<(), Errno> {
         if !self.enabled {
             return Ok(());
         }
@@ -177,9 +185,15 @@ impl SandboxPolicy {
             if rules.iter().any(|r| r.matches(&addr)) {
                 return Ok(());
             }
-            eprintln!("edge-host: denied {verb} {addr}: not allowed by {flag}");
-        } else {
-            eprintln!("edge-host: denied {verb} a non-IP address: not allowed by {flag}");
+        }
+        self.denials += 1;
+        if self.denials <= MAX_DENIAL_LOGS {
+            match addr {
+                Some(addr) => eprintln!("edge-host: denied {verb} {addr}: not allowed by {flag}"),
+                None => eprintln!("edge-host: denied {verb} a non-IP address: not allowed by {flag}"),
+            }
+        } else if self.denials == MAX_DENIAL_LOGS + 1 {
+            eprintln!("edge-host: more denied network calls; not logging them any further");
         }
         Err(Errno::ACCES)
     }
@@ -258,11 +272,11 @@ mod tests {
 
     #[test]
     fn no_rules_allows_everything_and_any_rule_enables_checks() {
-        let open = SandboxPolicy::from_rules(&[], &[]).unwrap();
+        let mut open = SandboxPolicy::from_rules(&[], &[]).unwrap();
         assert!(open.check(Action::Connect, Some(addr("1.2.3.4:5"))).is_ok());
         assert!(open.check(Action::Listen, None).is_ok());
 
-        let policy = SandboxPolicy::from_rules(&[], &["0.0.0.0:8080".into()]).unwrap();
+        let mut policy = SandboxPolicy::from_rules(&[], &["0.0.0.0:8080".into()]).unwrap();
         assert!(policy.check(Action::Listen, Some(addr("0.0.0.0:8080"))).is_ok());
         assert_eq!(policy.check(Action::Listen, Some(addr("0.0.0.0:8081"))), Err(Errno::ACCES));
         assert_eq!(policy.check(Action::Connect, Some(addr("127.0.0.1:80"))), Err(Errno::ACCES));
