@@ -9,7 +9,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{stderr, Sandbox};
+use common::Sandbox;
 
 /// (name, parameter types, indexes of descriptor parameters that must never
 /// be a socket because the call could block on one).
@@ -151,5 +151,4 @@ fn the_hostile_module_is_deterministic_and_covers_every_target() {
         assert!(wat.contains(&format!("\"{name}\"")), "{name}");
     }
     assert!(wat::parse_str(&wat).is_ok());
-    let _ = stderr;
 }
