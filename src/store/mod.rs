@@ -16,6 +16,7 @@ mod mysql;
 mod open;
 mod postgres;
 mod rows;
+mod sql_guard;
 mod usage;
 
 use async_trait::async_trait;

@@ -12,19 +12,17 @@ mod schema;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use mysql_async::prelude::*;
 use mysql_async::{Conn, OptsBuilder, Pool, PoolConstraints, PoolOpts};
 use tokio::sync::Semaphore;
 
-use super::availability::Availability;
 use super::rows::user_from_columns;
-use super::usage::PoolUsage;
-use super::{PoolFigures, StoreError, StoreFigures, UserStore};
+use super::sql_guard::{Phase, Probe, SqlGuard};
+use super::{StoreError, StoreFigures, UserStore};
 use crate::config::{DatabaseConfig, DatabaseUrl};
 use crate::domain::{NewUser, User, UserChanges, UserId};
 
@@ -43,16 +41,8 @@ struct Inner {
     /// pool: under a burst of more requests than connections, mysql_async 0.33's waiter
     /// queue can miss a wake-up and leave a request stalled until some other pool event.
     permits: Semaphore,
-    /// Up, down or still connecting; requests fail fast while it is not up.
-    availability: Arc<Availability>,
-    /// `DB_TIMEOUT_MS`: the bound on every operation.
-    timeout: Duration,
-    /// Whether this instance has brought the schema up to date.
-    migrated: AtomicBool,
-    /// Lent connections and timeouts, for `/metrics`.
-    usage: PoolUsage,
-    /// `DB_POOL_SIZE`.
-    max_connections: usize,
+    /// Availability, the time budget, the migration flag and the counters.
+    guard: SqlGuard,
 }
 
 impl MySqlStore {
@@ -78,87 +68,63 @@ impl MySqlStore {
         let inner = Arc::new(Inner {
             pool: Pool::new(opts),
             permits: Semaphore::new(config.pool_size),
-            availability: Availability::new("MySQL"),
-            timeout: config.timeout,
-            migrated: AtomicBool::new(false),
-            usage: PoolUsage::default(),
-            max_connections: config.pool_size,
+            guard: SqlGuard::new("MySQL", config),
         });
-        let probe_target = inner.clone();
-        let supervisor = inner.availability.clone().supervise(
-            move || {
-                let inner = probe_target.clone();
-                async move { inner.probe().await }
-            },
-            config.timeout,
-        );
-        tokio::spawn(supervisor);
+        inner.guard.supervise(inner.clone());
         Self { inner }
     }
 
     /// Makes one connection attempt now (bounded by `DB_TIMEOUT_MS`), so a reachable
     /// database is ready before the service starts listening.
     pub(crate) async fn first_attempt(&self) -> Result<(), String> {
-        self.inner.availability.attempt(self.inner.probe(), self.inner.timeout).await
+        self.inner.guard.first_attempt(self.inner.as_ref()).await
+    }
+}
+
+#[async_trait]
+impl Probe for Inner {
+    /// Connects, migrates once, and pings.
+    async fn probe(&self) -> Result<(), String> {
+        let mut conn = self.pool.get_conn().await.map_err(|e| e.to_string())?;
+        if self.guard.needs_migration() {
+            schema::migrate(&mut conn).await?;
+            self.guard.migrated();
+        }
+        conn.ping().await.map_err(|e| e.to_string())
     }
 }
 
 impl Inner {
-    /// Connects, migrates once, and pings: the supervisor's health check.
-    async fn probe(&self) -> Result<(), String> {
-        let mut conn = self.pool.get_conn().await.map_err(|e| e.to_string())?;
-        if !self.migrated.load(Ordering::Acquire) {
-            schema::migrate(&mut conn).await?;
-            self.migrated.store(true, Ordering::Release);
-        }
-        conn.ping().await.map_err(|e| e.to_string())
-    }
-
     /// Runs `query` on a pooled connection within `DB_TIMEOUT_MS`.
     async fn run<T, F>(&self, query: F) -> Result<T, StoreError>
     where
         F: for<'c> FnOnce(&'c mut Conn) -> QueryFuture<'c, T>,
     {
-        self.availability.check()?;
-        let started = Instant::now();
+        let started = self.guard.begin()?;
         let acquire = async {
             // The semaphore is never closed, so acquiring cannot fail; `ok()` keeps it total.
             let permit = self.permits.acquire().await.ok();
             self.pool.get_conn().await.map(|conn| (conn, permit))
         };
-        let (mut conn, _permit) = match tokio::time::timeout(self.timeout, acquire).await {
-            Ok(Ok(acquired)) => acquired,
-            Ok(Err(error)) => return Err(self.failed(error)),
-            Err(_) => {
-                self.usage.record_timeout();
-                return Err(StoreError::Unavailable(format!(
-                    "no MySQL connection within {} ms",
-                    self.timeout.as_millis()
-                )));
-            }
+        let (mut conn, _permit) = match self.guard.within(started, acquire).await {
+            Some(Ok(acquired)) => acquired,
+            Some(Err(error)) => return Err(self.failed(error)),
+            None => return Err(self.guard.timed_out(Phase::Connect)),
         };
-        let _lent = self.usage.lend();
-        let left = self.timeout.saturating_sub(started.elapsed());
-        match tokio::time::timeout(left, query(&mut conn)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(self.failed(error)),
-            Err(_) => {
-                self.usage.record_timeout();
+        let _lent = self.guard.lend();
+        match self.guard.within(started, query(&mut conn)).await {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(error)) => Err(self.failed(error)),
+            None => {
                 self.discard(conn);
-                Err(StoreError::Unavailable(format!(
-                    "MySQL did not answer within {} ms",
-                    self.timeout.as_millis()
-                )))
+                Err(self.guard.timed_out(Phase::Answer))
             }
         }
     }
 
     fn failed(&self, error: mysql_async::Error) -> StoreError {
         let classified = errors::classify(error);
-        if classified.connection_lost {
-            self.availability.mark_down(&classified.error.to_string());
-        }
-        classified.error
+        self.guard.failed(classified.error, classified.connection_lost)
     }
 
     /// Takes a connection whose query timed out out of service: it may still receive
@@ -211,16 +177,7 @@ impl UserStore for MySqlStore {
     }
 
     fn figures(&self) -> StoreFigures {
-        StoreFigures {
-            pool: Some(PoolFigures {
-                in_use: self.inner.usage.in_use(),
-                idle: 0,
-                max: u64::try_from(self.inner.max_connections).unwrap_or(u64::MAX),
-                reachable: self.inner.availability.is_up(),
-                timeouts_total: self.inner.usage.timeouts(),
-            }),
-            cache: None,
-        }
+        self.inner.guard.figures(0)
     }
 
     async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {

@@ -12,18 +12,15 @@ mod schema;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio_postgres::error::SqlState;
 
 use self::pool::{PgConnection, PgPool};
-use super::availability::Availability;
 use super::rows::{id_to_i64, user_from_columns};
-use super::usage::PoolUsage;
-use super::{Conflict, PoolFigures, StoreError, StoreFigures, UserStore};
+use super::sql_guard::{Phase, Probe, SqlGuard};
+use super::{Conflict, StoreError, StoreFigures, UserStore};
 use crate::config::{DatabaseConfig, DatabaseUrl};
 use crate::domain::{NewUser, User, UserChanges, UserId};
 
@@ -51,17 +48,10 @@ pub struct PostgresStore {
 }
 
 struct Inner {
+    /// Up to `DB_POOL_SIZE` connections.
     pool: PgPool,
-    /// Up, down or still connecting; requests fail fast while it is not up.
-    availability: Arc<Availability>,
-    /// `DB_TIMEOUT_MS`: the bound on every operation.
-    timeout: Duration,
-    /// Whether this instance has brought the schema up to date.
-    migrated: AtomicBool,
-    /// Lent connections and timeouts, for `/metrics`.
-    usage: PoolUsage,
-    /// `DB_POOL_SIZE`.
-    max_connections: usize,
+    /// Availability, the time budget, the migration flag and the counters.
+    guard: SqlGuard,
 }
 
 impl PostgresStore {
@@ -80,76 +70,55 @@ impl PostgresStore {
         }
         let inner = Arc::new(Inner {
             pool: PgPool::new(pg, config.pool_size),
-            availability: Availability::new("PostgreSQL"),
-            timeout: config.timeout,
-            migrated: AtomicBool::new(false),
-            usage: PoolUsage::default(),
-            max_connections: config.pool_size,
+            guard: SqlGuard::new("PostgreSQL", config),
         });
-        let probe_target = inner.clone();
-        let supervisor = inner.availability.clone().supervise(
-            move || {
-                let inner = probe_target.clone();
-                async move { inner.probe().await }
-            },
-            config.timeout,
-        );
-        tokio::spawn(supervisor);
+        inner.guard.supervise(inner.clone());
         Self { inner }
     }
 
     /// Makes one connection attempt now (bounded by `DB_TIMEOUT_MS`), so a reachable
     /// database is ready before the service starts listening.
     pub(crate) async fn first_attempt(&self) -> Result<(), String> {
-        self.inner.availability.attempt(self.inner.probe(), self.inner.timeout).await
+        self.inner.guard.first_attempt(self.inner.as_ref()).await
+    }
+}
+
+#[async_trait]
+impl Probe for Inner {
+    /// Connects, migrates once, and pings.
+    async fn probe(&self) -> Result<(), String> {
+        let mut lease = self.pool.get().await.map_err(|e| e.to_string())?;
+        let connection = lease.connection().ok_or("pooled connection missing")?;
+        if self.guard.needs_migration() {
+            schema::migrate(&mut connection.client).await?;
+            self.guard.migrated();
+        }
+        connection.client.simple_query("SELECT 1").await.map(drop).map_err(|e| e.to_string())
     }
 }
 
 impl Inner {
-    /// Connects, migrates once, and pings: the supervisor's health check.
-    async fn probe(&self) -> Result<(), String> {
-        let mut lease = self.pool.get().await.map_err(|e| e.to_string())?;
-        let connection = lease.connection().ok_or("pooled connection missing")?;
-        if !self.migrated.load(Ordering::Acquire) {
-            schema::migrate(&mut connection.client).await?;
-            self.migrated.store(true, Ordering::Release);
-        }
-        connection.client.simple_query("SELECT 1").await.map(drop).map_err(|e| e.to_string())
-    }
-
     /// Runs `query` on a pooled connection within `DB_TIMEOUT_MS`.
     async fn run<T, F>(&self, query: F) -> Result<T, StoreError>
     where
         F: for<'c> FnOnce(&'c mut PgConnection) -> QueryFuture<'c, T>,
     {
-        self.availability.check()?;
-        let started = Instant::now();
-        let mut lease = match tokio::time::timeout(self.timeout, self.pool.get()).await {
-            Ok(Ok(lease)) => lease,
-            Ok(Err(error)) => return Err(self.failed(error)),
-            Err(_) => {
-                self.usage.record_timeout();
-                return Err(StoreError::Unavailable(format!(
-                    "no PostgreSQL connection within {} ms",
-                    self.timeout.as_millis()
-                )));
-            }
+        let started = self.guard.begin()?;
+        let mut lease = match self.guard.within(started, self.pool.get()).await {
+            Some(Ok(lease)) => lease,
+            Some(Err(error)) => return Err(self.failed(error)),
+            None => return Err(self.guard.timed_out(Phase::Connect)),
         };
-        let _lent = self.usage.lend();
-        let left = self.timeout.saturating_sub(started.elapsed());
+        let _lent = self.guard.lend();
         let connection = lease
             .connection()
             .ok_or_else(|| StoreError::Internal("pooled PostgreSQL connection missing".to_owned()))?;
-        match tokio::time::timeout(left, query(connection)).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(self.failed(error)),
-            Err(_) => {
-                self.usage.record_timeout();
+        match self.guard.within(started, query(connection)).await {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(error)) => Err(self.failed(error)),
+            None => {
                 lease.discard();
-                Err(StoreError::Unavailable(format!(
-                    "PostgreSQL did not answer within {} ms",
-                    self.timeout.as_millis()
-                )))
+                Err(self.guard.timed_out(Phase::Answer))
             }
         }
     }
@@ -157,10 +126,7 @@ impl Inner {
     /// Maps a driver error; a lost connection marks the database down.
     fn failed(&self, error: tokio_postgres::Error) -> StoreError {
         let (mapped, lost) = classify(&error);
-        if lost {
-            self.availability.mark_down(&mapped.to_string());
-        }
-        mapped
+        self.guard.failed(mapped, lost)
     }
 }
 
@@ -226,16 +192,7 @@ impl UserStore for PostgresStore {
     }
 
     fn figures(&self) -> StoreFigures {
-        StoreFigures {
-            pool: Some(PoolFigures {
-                in_use: self.inner.usage.in_use(),
-                idle: u64::try_from(self.inner.pool.idle_count()).unwrap_or(u64::MAX),
-                max: u64::try_from(self.inner.max_connections).unwrap_or(u64::MAX),
-                reachable: self.inner.availability.is_up(),
-                timeouts_total: self.inner.usage.timeouts(),
-            }),
-            cache: None,
-        }
+        self.inner.guard.figures(self.inner.pool.idle_count())
     }
 
     async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {

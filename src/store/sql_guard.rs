@@ -1,0 +1,136 @@
+//! What the MySQL and PostgreSQL stores share around their drivers: the availability
+//! state and its supervisor, the `DB_TIMEOUT_MS` budget of each operation, the
+//! once-per-instance migration flag, and the counters `/metrics` reports.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use super::availability::Availability;
+use super::usage::{Lent, PoolUsage};
+use super::{PoolFigures, StoreError, StoreFigures};
+use crate::config::DatabaseConfig;
+
+/// A store's health check: connect, migrate if not done yet, ping.
+#[async_trait]
+pub(crate) trait Probe: Send + Sync + 'static {
+    /// `Ok` when the database is usable.
+    async fn probe(&self) -> Result<(), String>;
+}
+
+/// Which part of an operation ran out of time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Phase {
+    /// Waiting for a pooled connection (or opening one).
+    Connect,
+    /// Waiting for the answer to a query.
+    Answer,
+}
+
+/// The shared state of one SQL store.
+pub(crate) struct SqlGuard {
+    /// `MySQL` or `PostgreSQL`, for messages.
+    name: &'static str,
+    /// Up, down or still connecting; requests fail fast while it is not up.
+    pub(crate) availability: Arc<Availability>,
+    /// `DB_TIMEOUT_MS`: the bound on every operation.
+    timeout: Duration,
+    /// Whether this instance has brought the schema up to date.
+    migrated: AtomicBool,
+    /// Lent connections and timeouts.
+    usage: PoolUsage,
+    /// `DB_POOL_SIZE`.
+    max_connections: usize,
+}
+
+impl SqlGuard {
+    /// The state of a database not reached yet.
+    pub(crate) fn new(name: &'static str, config: &DatabaseConfig) -> Self {
+        Self {
+            name,
+            availability: Availability::new(name),
+            timeout: config.timeout,
+            migrated: AtomicBool::new(false),
+            usage: PoolUsage::default(),
+            max_connections: config.pool_size,
+        }
+    }
+
+    /// Spawns the supervisor that probes `target` while the database is not up.
+    pub(crate) fn supervise<P: Probe>(&self, target: Arc<P>) {
+        let probe = move || {
+            let target = target.clone();
+            async move { target.probe().await }
+        };
+        tokio::spawn(self.availability.clone().supervise(probe, self.timeout));
+    }
+
+    /// One probe now, bounded by `DB_TIMEOUT_MS`, with its outcome recorded.
+    pub(crate) async fn first_attempt<P: Probe>(&self, target: &P) -> Result<(), String> {
+        self.availability.attempt(target.probe(), self.timeout).await
+    }
+
+    /// Whether the schema still has to be migrated by this instance.
+    pub(crate) fn needs_migration(&self) -> bool {
+        !self.migrated.load(Ordering::Acquire)
+    }
+
+    /// Records that the schema is up to date.
+    pub(crate) fn migrated(&self) {
+        self.migrated.store(true, Ordering::Release);
+    }
+
+    /// Starts an operation: fails at once while the database is not up; else returns
+    /// the instant its time budget started.
+    pub(crate) fn begin(&self) -> Result<Instant, StoreError> {
+        self.availability.check().map(|()| Instant::now())
+    }
+
+    /// Runs `future` within what is left of the budget of an operation begun at
+    /// `started`; `None` when the time ran out.
+    pub(crate) async fn within<F: Future>(&self, started: Instant, future: F) -> Option<F::Output> {
+        let left = self.timeout.saturating_sub(started.elapsed());
+        tokio::time::timeout(left, future).await.ok()
+    }
+
+    /// Counts a connection as lent until the guard is dropped.
+    pub(crate) fn lend(&self) -> Lent<'_> {
+        self.usage.lend()
+    }
+
+    /// Records a timeout and builds the 503 for it.
+    pub(crate) fn timed_out(&self, phase: Phase) -> StoreError {
+        self.usage.record_timeout();
+        let ms = self.timeout.as_millis();
+        StoreError::Unavailable(match phase {
+            Phase::Connect => format!("no {} connection within {ms} ms", self.name),
+            Phase::Answer => format!("{} did not answer within {ms} ms", self.name),
+        })
+    }
+
+    /// Passes `error` on, marking the database down first when the connection was lost.
+    pub(crate) fn failed(&self, error: StoreError, connection_lost: bool) -> StoreError {
+        if connection_lost {
+            self.availability.mark_down(&error.to_string());
+        }
+        error
+    }
+
+    /// Pool figures for `/metrics`; `idle` where the driver tells it, else 0.
+    pub(crate) fn figures(&self, idle: usize) -> StoreFigures {
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        StoreFigures {
+            pool: Some(PoolFigures {
+                in_use: self.usage.in_use(),
+                idle: count(idle),
+                max: count(self.max_connections),
+                reachable: self.availability.is_up(),
+                timeouts_total: self.usage.timeouts(),
+            }),
+            cache: None,
+        }
+    }
+}
