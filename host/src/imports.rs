@@ -250,6 +250,111 @@ mod tests {
         }
     }
 
+    /// Every function's signature, as wasi-libc / the `wasi` crate and
+    /// WasmEdge's socket extension declare them (params; results are `i32`
+    /// except for `proc_exit`).
+    const SIGNATURES: &[(&str, &str)] = &[
+        ("args_get", "ii"),
+        ("args_sizes_get", "ii"),
+        ("environ_get", "ii"),
+        ("environ_sizes_get", "ii"),
+        ("clock_res_get", "ii"),
+        ("clock_time_get", "iIi"),
+        ("fd_advise", "iIIi"),
+        ("fd_allocate", "iII"),
+        ("fd_close", "i"),
+        ("fd_datasync", "i"),
+        ("fd_fdstat_get", "ii"),
+        ("fd_fdstat_set_flags", "ii"),
+        ("fd_fdstat_set_rights", "iII"),
+        ("fd_filestat_get", "ii"),
+        ("fd_filestat_set_size", "iI"),
+        ("fd_filestat_set_times", "iIIi"),
+        ("fd_pread", "iiiIi"),
+        ("fd_prestat_get", "ii"),
+        ("fd_prestat_dir_name", "iii"),
+        ("fd_pwrite", "iiiIi"),
+        ("fd_read", "iiii"),
+        ("fd_readdir", "iiiIi"),
+        ("fd_renumber", "ii"),
+        ("fd_seek", "iIii"),
+        ("fd_sync", "i"),
+        ("fd_tell", "ii"),
+        ("fd_write", "iiii"),
+        ("path_create_directory", "iii"),
+        ("path_filestat_get", "iiiii"),
+        ("path_filestat_set_times", "iiiiIIi"),
+        ("path_link", "iiiiiii"),
+        ("path_open", "iiiiiIIii"),
+        ("path_readlink", "iiiiii"),
+        ("path_remove_directory", "iii"),
+        ("path_rename", "iiiiii"),
+        ("path_symlink", "iiiii"),
+        ("path_unlink_file", "iii"),
+        ("poll_oneoff", "iiii"),
+        ("epoll_oneoff", "iiii"),
+        ("proc_raise", "i"),
+        ("sched_yield", ""),
+        ("random_get", "ii"),
+        ("sock_open", "iii"),
+        ("sock_open_v2", "iii"),
+        ("sock_bind", "iii"),
+        ("sock_bind_v2", "iii"),
+        ("sock_connect", "iii"),
+        ("sock_connect_v2", "iii"),
+        ("sock_listen", "ii"),
+        ("sock_listen_v2", "ii"),
+        ("sock_accept", "ii"),
+        ("sock_accept_v2", "iii"),
+        ("sock_recv", "iiiiii"),
+        ("sock_recv_v2", "iiiiii"),
+        ("sock_recv_from", "iiiiiii"),
+        ("sock_recv_from_v2", "iiiiiiii"),
+        ("sock_send", "iiiii"),
+        ("sock_send_v2", "iiiii"),
+        ("sock_send_to", "iiiiiii"),
+        ("sock_send_to_v2", "iiiiiii"),
+        ("sock_shutdown", "ii"),
+        ("sock_getsockopt", "iiiii"),
+        ("sock_setsockopt", "iiiii"),
+        ("sock_getlocaladdr", "iiii"),
+        ("sock_getlocaladdr_v2", "iii"),
+        ("sock_getpeeraddr", "iiii"),
+        ("sock_getpeeraddr_v2", "iii"),
+        ("sock_getaddrinfo", "iiiiiiii"),
+    ];
+
+    #[test]
+    fn every_host_function_has_the_declared_signature() {
+        let engine = wasmtime::Engine::default();
+        let mut store = Store::new(
+            &engine,
+            HostState::new(
+                Default::default(),
+                Default::default(),
+                crate::fd_table::FdTable::new(Vec::new()),
+                Default::default(),
+            ),
+        );
+        for (name, params) in SIGNATURES {
+            let func = construct(&mut store, name).unwrap_or_else(|| panic!("{name} missing"));
+            let ty = func.ty(&store);
+            let got: String = ty
+                .params()
+                .map(|p| match p {
+                    wasmtime::ValType::I32 => 'i',
+                    wasmtime::ValType::I64 => 'I',
+                    _ => '?',
+                })
+                .collect();
+            assert_eq!(&got, params, "{name} params");
+            assert_eq!(ty.results().len(), 1, "{name} returns an errno");
+        }
+        let exit = construct(&mut store, "proc_exit").unwrap().ty(&store);
+        assert_eq!((exit.params().len(), exit.results().len()), (1, 0));
+        assert_eq!(SIGNATURES.len() + 1, HOST_FUNCTIONS.len(), "every function is listed here");
+    }
+
     #[test]
     fn host_function_names_are_unique() {
         for (i, (a, _)) in HOST_FUNCTIONS.iter().enumerate() {
