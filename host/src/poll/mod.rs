@@ -12,8 +12,10 @@
 //! - [`layout`] — subscription/event structs in guest memory.
 //! - [`clock`] — clock subscriptions as monotonic deadlines.
 //! - `poller` — the epoll set and one call's bookkeeping.
+//! - `interest` — registrations from subscriptions, and the write probe.
 
 pub mod clock;
+mod interest;
 pub mod layout;
 mod poller;
 

@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::clock;
 use super::layout::{read_subscription, write_event, Event, Subscription};
-use crate::abi::{eventtype, rights, EVENT_FD_READWRITE_HANGUP};
+use crate::abi::{eventtype, EVENT_FD_READWRITE_HANGUP};
 use crate::errno::Errno;
 use crate::fd_table::{FdEntry, FdKind, FdTable};
 use crate::guest_memory::GuestMemory;
@@ -20,7 +20,7 @@ struct Pending {
 }
 
 /// What one epoll result meant for this call.
-enum Wake {
+pub(super) enum Wake {
     /// It completed at least one subscription.
     Fired,
     /// It concerns a subscribed descriptor but completes nothing (an event
@@ -40,14 +40,20 @@ struct ClockWait {
 /// One epoll set plus the reusable buffers of a poll call.
 pub struct Poller {
     /// `epoll_oneoff`: registrations carry EPOLLET and are re-armed each call.
-    edge: bool,
+    pub(super) edge: bool,
     /// Created on first use.
     epoll: Option<OwnedFd>,
     /// Numbers the calls, so per-descriptor state from older calls is stale.
-    generation: u64,
+    pub(super) generation: u64,
     pending: Vec<Pending>,
     clocks: Vec<ClockWait>,
     ready: Vec<libc::epoll_event>,
+    /// Descriptors with a subscription in this call, in first-seen order.
+    pub(super) touched: Vec<i32>,
+    /// Write subscriptions answered by one `poll(2)` instead of epoll
+    /// registration changes (see `interest`), and their descriptors.
+    pub(super) probes: Vec<libc::pollfd>,
+    pub(super) probe_fds: Vec<i32>,
     /// Set when the kernel lacks `epoll_pwait2` (before Linux 5.11).
     no_pwait2: bool,
 }
@@ -62,11 +68,14 @@ impl Poller {
             pending: Vec::new(),
             clocks: Vec::new(),
             ready: Vec::new(),
+            touched: Vec::new(),
+            probes: Vec::new(),
+            probe_fds: Vec::new(),
             no_pwait2: false,
         }
     }
 
-    fn slot(&self) -> usize {
+    pub(super) fn slot(&self) -> usize {
         usize::from(self.edge)
     }
 
@@ -95,71 +104,10 @@ impl Poller {
         }
     }
 
-    fn error_event(&mut self, index: usize, errno: Errno) {
+    pub(super) fn error_event(&mut self, index: usize, errno: Errno) {
         let p = &mut self.pending[index];
         p.event.error = errno.0;
         p.fired = true;
-    }
-
-    /// Registers interest for subscription `index` on `fd` (WasmEdge's
-    /// `Poller::read`/`write`), or records its error event.
-    fn subscribe_fd(&mut self, fds: &mut FdTable, epfd: i32, index: usize, fd: i32, write: bool) {
-        let slot_index = self.slot();
-        let generation = self.generation;
-        let edge = self.edge;
-        let entry = match fds.get_mut(fd) {
-            Ok(entry) => entry,
-            Err(errno) => return self.error_event(index, errno),
-        };
-        let needed = if write { rights::FD_WRITE } else { rights::FD_READ };
-        if !entry.can(rights::POLL_FD_READWRITE, 0) && !entry.can(needed, 0) {
-            return self.error_event(index, Errno::NOTCAPABLE);
-        }
-        let raw = entry.raw_fd();
-        let slot = &mut entry.poll[slot_index];
-        if slot.generation != generation {
-            slot.generation = generation;
-            slot.read_sub = 0;
-            slot.write_sub = 0;
-        }
-        let (mine, other) =
-            if write { (slot.write_sub, slot.read_sub) } else { (slot.read_sub, slot.write_sub) };
-        if mine != 0 {
-            return self.error_event(index, Errno::EXIST);
-        }
-        let mut events = (libc::EPOLLRDHUP | if write { libc::EPOLLOUT } else { libc::EPOLLIN }) as u32;
-        if other != 0 {
-            events |= (if write { libc::EPOLLIN } else { libc::EPOLLOUT }) as u32;
-        }
-        if edge {
-            events |= libc::EPOLLET as u32;
-        }
-        let op = if slot.registered == 0 {
-            libc::EPOLL_CTL_ADD
-        } else if slot.registered != events || edge {
-            libc::EPOLL_CTL_MOD
-        } else {
-            0
-        };
-        if op != 0 {
-            let mut ev = libc::epoll_event { events, u64: fd as u32 as u64 };
-            // SAFETY: valid epoll and target descriptors, `ev` is initialised.
-            if unsafe { libc::epoll_ctl(epfd, op, raw, &mut ev) } < 0 {
-                let errno = Errno::last_os_error();
-                if op == libc::EPOLL_CTL_ADD {
-                    slot.read_sub = 0;
-                    slot.write_sub = 0;
-                }
-                return self.error_event(index, errno);
-            }
-            slot.registered = events;
-        }
-        let sub = index as u32 + 1;
-        if write {
-            slot.write_sub = sub;
-        } else {
-            slot.read_sub = sub;
-        }
     }
 
     /// Completes the subscriptions an epoll result belongs to (WasmEdge's
@@ -183,12 +131,28 @@ impl Poller {
             return Wake::Stale;
         }
         let (read_sub, write_sub) = (slot.read_sub, slot.write_sub);
+        self.apply_readiness(bits, read_sub, write_sub, raw, is_socket && !listening)
+    }
+
+    /// WasmEdge's rules for one readiness report (`bits` in epoll/poll
+    /// encoding, which agree): IN, or HUP without IN/OUT, completes the READ
+    /// subscription; OUT, or HUP without IN/OUT, the WRITE one; HANGUP is set
+    /// only on HUP. READ nbytes is 1 for a non-listening socket (FIONREAD
+    /// always succeeds there), otherwise what FIONREAD's success says.
+    pub(super) fn apply_readiness(
+        &mut self,
+        bits: u32,
+        read_sub: u32,
+        write_sub: u32,
+        raw: i32,
+        readable_socket: bool,
+    ) -> Wake {
         let hup = bits & libc::EPOLLHUP as u32 != 0;
         let no_in_out = bits & (libc::EPOLLIN | libc::EPOLLOUT) as u32 == 0;
         let flags = if hup { EVENT_FD_READWRITE_HANGUP } else { 0 };
         let mut fired = false;
         if read_sub != 0 && (bits & libc::EPOLLIN as u32 != 0 || (no_in_out && hup)) {
-            let nbytes = if is_socket && !listening { 1 } else { read_nbytes(raw) };
+            let nbytes = if readable_socket { 1 } else { read_nbytes(raw) };
             self.fire(read_sub, nbytes, flags);
             fired = true;
         }
@@ -256,6 +220,7 @@ impl Poller {
         self.generation += 1;
         self.pending.clear();
         self.clocks.clear();
+        self.touched.clear();
         // Read the clocks only if a clock subscription needs them.
         let mut now = None;
         for index in 0..count {
@@ -278,8 +243,8 @@ impl Poller {
                         Err(errno) => self.error_event(i, errno),
                     }
                 }
-                Subscription::FdRead { fd, .. } => self.subscribe_fd(fds, epfd, i, fd, false),
-                Subscription::FdWrite { fd, .. } => self.subscribe_fd(fds, epfd, i, fd, true),
+                Subscription::FdRead { fd, .. } => self.note_subscription(fds, i, fd, false),
+                Subscription::FdWrite { fd, .. } => self.note_subscription(fds, i, fd, true),
                 Subscription::Unknown { .. } => self.error_event(i, Errno::INVAL),
             }
         }
@@ -287,10 +252,14 @@ impl Poller {
         if self.ready.len() < wanted {
             self.ready.resize(wanted, libc::epoll_event { events: 0, u64: 0 });
         }
+        // Registrations change only now, once per descriptor; writability of
+        // sockets not registered for OUT is probed without touching epoll.
+        let probed = self.apply_interest(fds, epfd);
         let earliest = self.clocks.iter().map(|c| c.deadline).min();
-        let mut fired = false;
-        let mut woke = false;
-        let mut drain = false;
+        let mut fired = matches!(probed, Wake::Fired);
+        let mut woke = matches!(probed, Wake::Nothing);
+        // Something is already reported: only collect what else is ready.
+        let mut drain = fired || woke;
         loop {
             let timeout = if drain {
                 Some(0)
