@@ -144,3 +144,36 @@ fn a_wake_that_completes_nothing_returns_no_events_like_wasmedge() {
     let out = sb.run(&["run", m.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "failed check = exit code; {}", stderr(&out));
 }
+
+#[test]
+fn write_interest_on_a_full_socket_waits_until_the_peer_drains_it() {
+    let checks = r#"
+    ;; fill $c's buffers: non-blocking sends of 64 KiB until AGAIN
+    (call $check (call $set_flags (local.get $c) (i32.const 4)) (i32.const 0) (i32.const 1))
+    (call $check (call $set_flags (local.get $s) (i32.const 4)) (i32.const 0) (i32.const 2))
+    (block $full (loop $more
+      (br_if $full (i32.ne (call $send (local.get $c) (i32.const 8192) (i32.const 65536)) (i32.const 0)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $more (i32.lt_u (local.get $i) (i32.const 100000)))))
+    ;; not writable: only the 50 ms clock fires
+    (call $sub_fd (i32.const 0) (i32.const 2) (local.get $c) (i64.const 1))
+    (call $sub_clock (i32.const 1) (i32.const 1) (i64.const 50000000) (i32.const 0) (i64.const 2))
+    (call $check (call $poll_n (i32.const 2)) (i32.const 1) (i32.const 3))
+    (call $check64 (call $ev_ud (i32.const 0)) (i64.const 2) (i32.const 4))
+    ;; drain the peer side until AGAIN
+    (block $empty (loop $read
+      (br_if $empty (i32.ne (call $recv (local.get $s)) (i32.const 0)))
+      (br $read)))
+    ;; now the WRITE subscription completes (the wait blocks until it does)
+    (call $sub_fd (i32.const 0) (i32.const 2) (local.get $c) (i64.const 3))
+    (call $sub_clock (i32.const 1) (i32.const 1) (i64.const 5000000000) (i32.const 0) (i64.const 4))
+    (call $check (call $poll_n (i32.const 2)) (i32.const 1) (i32.const 5))
+    (call $check64 (call $ev_ud (i32.const 0)) (i64.const 3) (i32.const 6))
+    (call $check (call $ev_type (i32.const 0)) (i32.const 2) (i32.const 7))
+    (if (i64.eqz (call $ev_nbytes (i32.const 0))) (then (call $exit (i32.const 8))))
+  "#;
+    let sb = Sandbox::new();
+    let m = sb.module("full", &pair_guest(checks));
+    let out = sb.run(&["run", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "failed check = exit code; {}", stderr(&out));
+}

@@ -6,8 +6,9 @@
 //! cheaper: registrations persist in one epoll set and are only changed when
 //! a descriptor's interest changes; a descriptor that was not re-subscribed
 //! is removed lazily, the first time it wakes the wait (WasmEdge removes it
-//! before every wait). Clocks become one timeout instead of one timerfd
-//! each. No allocation per call once the buffers have grown.
+//! before every wait); socket write interest is probed with one `poll(2)`
+//! (see `interest`). Clocks become one timeout instead of one timerfd each.
+//! No allocation per call once the buffers have grown.
 //!
 //! - [`layout`] — subscription/event structs in guest memory.
 //! - [`clock`] — clock subscriptions as monotonic deadlines.
