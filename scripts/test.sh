@@ -19,7 +19,7 @@ step "Formatting and lints (service: wasm32-wasip1 and native; edge-host)"
 cargo fmt --all -- --check || die "code is not formatted: run 'cargo fmt --all' (and in host/)"
 (cd host && cargo fmt --all -- --check) || die "host/ is not formatted: run 'cd host && cargo fmt --all'"
 nice cargo clippy --locked -p edge-service --all-targets -- -D warnings
-nice cargo clippy --locked -p edge-service --all-targets --target host-tuple -- -D warnings
+nice cargo clippy --locked -p edge-service -p edge-backend-tests --all-targets --target host-tuple -- -D warnings
 (cd host && nice cargo clippy --locked --release --all-targets -- -D warnings)
 
 step "edge-host: unit and integration tests (release, sharing the release build)"
@@ -32,7 +32,8 @@ step "Service: native unit tests and end-to-end tests on $EDGE_RUNTIME"
 nice cargo test --locked --target host-tuple -p edge-service
 
 step "Database backends: the end-to-end suite on MySQL, PostgreSQL and Redis"
-bash scripts/test-backends.sh
+# The memory backend already ran above; the databases get the same suite here.
+BACKENDS="mysql postgres mysql+redis postgres+redis" bash scripts/test-backends.sh
 
 step "Deployment: OCI image, Kubernetes and compose validation, run as the container would"
 bash scripts/test-deploy.sh
