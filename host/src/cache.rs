@@ -79,7 +79,11 @@ pub struct CacheKey {
 impl CacheKey {
     /// The key of `wasm` for `engine`'s configuration.
     pub fn new(engine: &Engine, wasm: &[u8]) -> Self {
-        let module_hash: [u8; 32] = Sha256::digest(wasm).into();
+        CacheKey::from_module_hash(engine, Sha256::digest(wasm).into())
+    }
+
+    /// The key for a module whose SHA-256 is already known.
+    pub fn from_module_hash(engine: &Engine, module_hash: [u8; 32]) -> Self {
         let mut hasher = ShaHasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
         hasher.0.update(FORMAT_VERSION.to_le_bytes());

@@ -7,6 +7,7 @@
 //! - [`runner`] — engine configuration, loading, instantiation, `_start`,
 //!   exit status.
 //! - [`cache`] — on-disk cache of compiled modules, checksummed.
+//! - [`module_hash`] — a module file's SHA-256, remembered by file identity.
 //! - [`imports`] — binding imports by name and type (V1/V2), reporting every
 //!   missing import before start.
 //! - [`host_state`] — the per-instance state and access to guest memory.
@@ -32,6 +33,7 @@ pub mod filesystem;
 pub mod guest_memory;
 pub mod host_state;
 pub mod imports;
+pub mod module_hash;
 pub mod poll;
 pub mod preview1;
 pub mod runner;

@@ -14,6 +14,7 @@ use crate::cache::{self, CacheError, CacheKey, ModuleCache};
 use crate::fd_table::{DirHandle, FdEntry, FdKind, FdTable};
 use crate::host_state::HostState;
 use crate::imports::{self, ImportError};
+use crate::module_hash::module_hash;
 use crate::preview1::args_env::WasiStrings;
 use crate::preview1::process::ProcExit;
 use crate::sandbox::{RuleError, SandboxPolicy};
@@ -114,7 +115,7 @@ pub fn load_module(engine: &Engine, path: &Path, cache_dir: Option<PathBuf>) -> 
             let file = std::fs::File::open(path).map_err(read_err)?;
             let len = file.metadata().map_err(read_err)?.len() as usize;
             let wasm = MappedFile::new(&file, len).map_err(read_err)?;
-            load_cached(engine, path, wasm.bytes(), cache_dir.or_else(cache::default_dir))
+            load_cached(engine, path, &file, wasm.bytes(), cache_dir.or_else(cache::default_dir))
         }
         Format::Unknown => Err(RunError::UnknownFormat { path: path.to_path_buf() }),
     }
@@ -123,6 +124,7 @@ pub fn load_module(engine: &Engine, path: &Path, cache_dir: Option<PathBuf>) -> 
 fn load_cached(
     engine: &Engine,
     path: &Path,
+    file: &std::fs::File,
     wasm: &[u8],
     cache_dir: Option<PathBuf>,
 ) -> Result<Module, RunError> {
@@ -141,8 +143,8 @@ fn load_cached(
     let Some(dir) = cache_dir else {
         return compile();
     };
+    let key = CacheKey::from_module_hash(engine, module_hash(&dir, file, wasm));
     let cache = ModuleCache::new(dir);
-    let key = CacheKey::new(engine, wasm);
     match cache.load(engine, &key) {
         Ok(module) => return Ok(module),
         Err(CacheError::Missing) => {}

@@ -137,3 +137,22 @@ fn unwritable_cache_directory_still_runs_the_module() {
     assert_eq!(out.status.code(), Some(6));
     assert!(stderr(&out).contains("cannot write compile cache"), "{}", stderr(&out));
 }
+
+#[test]
+fn remembered_module_hash_never_hides_a_changed_module() {
+    let sb = Sandbox::new();
+    let m = exit_module(&sb, "memo", 1);
+    // Only settled files get their hash remembered.
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    assert_eq!(sb.run(&["run", m.to_str().unwrap()]).status.code(), Some(1));
+    let memos: Vec<_> = std::fs::read_dir(sb.cache_dir().join("hashes")).unwrap().collect();
+    assert_eq!(memos.len(), 1, "the settled module's hash is remembered");
+    assert_eq!(sb.run(&["run", m.to_str().unwrap()]).status.code(), Some(1));
+    // Same file, same size, one byte different: the memo must not apply.
+    let other =
+        wat::parse_str(common::guest("", r#"(func (export "_start") (call $exit (i32.const 2)))"#)).unwrap();
+    assert_eq!(other.len() as u64, std::fs::metadata(&m).unwrap().len());
+    std::fs::write(&m, &other).unwrap();
+    let out = sb.run(&["run", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
