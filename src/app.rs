@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::http::body::BodyBudget;
 use crate::http::cors::CorsPolicy;
 use crate::store::UserStore;
 use crate::telemetry::{MeteredStore, Metrics, StoreFiguresCollector};
@@ -18,6 +19,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Which browser origins get CORS headers, prepared once from `CORS_ALLOW_ORIGIN`.
     pub cors: CorsPolicy,
+    /// Memory all request bodies being read may share (`MAX_BUFFERED_BODY_BYTES`).
+    pub body_budget: BodyBudget,
 }
 
 impl App {
@@ -26,9 +29,10 @@ impl App {
     /// The store's pool and cache figures ([`UserStore::figures`]) join the metrics here.
     pub fn new(config: Config, store: Arc<dyn UserStore>, metrics: Arc<Metrics>) -> Arc<Self> {
         let cors = CorsPolicy::new(&config.http.cors);
+        let body_budget = BodyBudget::new(config.http.max_buffered_body_bytes);
         metrics.register_collector(Box::new(StoreFiguresCollector::new(Arc::clone(&store))));
         let store: Arc<dyn UserStore> = Arc::new(MeteredStore::new(store, Arc::clone(&metrics)));
-        Arc::new(Self { config, store, metrics, cors })
+        Arc::new(Self { config, store, metrics, cors, body_budget })
     }
 }
 

@@ -1,13 +1,14 @@
 //! End-to-end: the connection-level limits a public service needs: idle keep-alive
 //! connections are closed, a request head or body that trickles in is cut off, and at
 //! most `MAX_CONNECTIONS` connections are served at once (the rest wait, they are not
-//! refused).
+//! refused), and the bodies being read share one memory budget
+//! (`MAX_BUFFERED_BODY_BYTES`), so many large uploads at once cannot grow the module.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_error, TestApp};
+use common::{assert_error, create_user, unique_email, TestApp};
 
 #[test]
 fn idle_keep_alive_connection_is_closed_after_idle_timeout() {
@@ -76,4 +77,60 @@ fn connections_over_max_connections_wait_for_a_free_slot() {
     let response = third.read_response(false);
     assert_eq!(response.status, 200, "the waiting connection is served once a slot frees up");
     drop(second);
+}
+
+/// Polls `/metrics` until `http_requests_in_flight` reaches `at_least` (the scrape counts
+/// itself), so a test knows a request is being handled without sleeping blindly.
+fn wait_for_in_flight(app: &TestApp, at_least: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = app.get("/metrics").text();
+        let in_flight = metrics
+            .lines()
+            .find(|line| line.starts_with("edge_service_http_requests_in_flight "))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if in_flight >= at_least as f64 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "in-flight requests never reached {at_least}:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn body_that_does_not_fit_the_shared_body_budget_gets_503_and_the_service_recovers() {
+    let app = TestApp::spawn_with(&[
+        ("MAX_BODY_BYTES", "1024"),
+        ("MAX_BUFFERED_BODY_BYTES", "1024"),
+        ("READ_TIMEOUT_SECS", "20"),
+    ]);
+    // A slow upload declares 1,000 bytes and sends only the start: it holds the whole budget.
+    let email = unique_email("budget-slow");
+    let json = format!("{{\"name\":\"Slow\",\"email\":\"{email}\"}}");
+    let padded = format!("{json:<1000}");
+    let (start, rest) = padded.split_at(10);
+    let mut slow = app.connect();
+    slow.send_raw(
+        format!("POST /api/users HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{start}")
+            .as_bytes(),
+    );
+    wait_for_in_flight(&app, 2);
+
+    // Meanwhile a small body cannot get its share: 503 after about a second, not a hang.
+    let mut blocked = app.connect();
+    let started = Instant::now();
+    let response = create_user(&mut blocked, "Blocked", &unique_email("budget-blocked"));
+    let message = assert_error(&response, 503, "unavailable");
+    assert!(message.contains("too many request bodies"), "{message}");
+    assert_eq!(response.header("retry-after"), Some("1"));
+    assert!(started.elapsed() < Duration::from_secs(10), "waited {:?}", started.elapsed());
+
+    // The slow upload finishes and is stored; then the budget is free for everyone again.
+    slow.send_raw(rest.as_bytes());
+    let stored = slow.read_response(false);
+    assert_eq!(stored.status, 201, "{}", stored.text());
+    let mut later = app.connect();
+    assert_eq!(create_user(&mut later, "Later", &unique_email("budget-later")).status, 201);
 }

@@ -104,6 +104,10 @@ impl ApiError {
             Self::Body(BodyError::TooLarge { .. } | BodyError::Timeout(_) | BodyError::Unreadable(_)) => {
                 headers.insert(CONNECTION, HeaderValue::from_static("close"));
             }
+            Self::Body(BodyError::Busy) => {
+                headers.insert(CONNECTION, HeaderValue::from_static("close"));
+                headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            }
             Self::Store(StoreError::Unavailable(_)) | Self::NotReady { .. } => {
                 headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
             }
@@ -123,7 +127,7 @@ impl ApiError {
             Self::NoRoute(_) | Self::UserNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
-            Self::Store(StoreError::Unavailable(_)) | Self::NotReady { .. } => {
+            Self::Store(StoreError::Unavailable(_)) | Self::NotReady { .. } | Self::Body(BodyError::Busy) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
             Self::Store(StoreError::Internal(_)) | Self::Internal(_) => {

@@ -1,5 +1,5 @@
-//! HTTP limits and CORS: `MAX_BODY_BYTES`, `MAX_CONNECTIONS`, `READ_TIMEOUT_SECS`,
-//! `IDLE_TIMEOUT_SECS` and `CORS_ALLOW_ORIGIN`.
+//! HTTP limits and CORS: `MAX_BODY_BYTES`, `MAX_BUFFERED_BODY_BYTES`, `MAX_CONNECTIONS`,
+//! `READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS` and `CORS_ALLOW_ORIGIN`.
 //!
 //! Every limit has a safe default, so a service started with no settings already
 //! refuses huge bodies, slow clients and connection floods.
@@ -25,6 +25,9 @@ pub enum CorsOrigins {
 pub struct HttpConfig {
     /// `MAX_BODY_BYTES`: the largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
+    /// `MAX_BUFFERED_BODY_BYTES`: the memory all bodies being read may use together;
+    /// a body that cannot get its share within a second is answered 503.
+    pub max_buffered_body_bytes: usize,
     /// `MAX_CONNECTIONS`: connections served at once; more wait in the listen backlog.
     pub max_connections: usize,
     /// `READ_TIMEOUT_SECS`: a request head, and then its body, must each arrive within it.
@@ -40,6 +43,10 @@ impl HttpConfig {
     pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
     /// Upper bound for `MAX_BODY_BYTES`: bodies are held in memory, and Wasm memory is small.
     pub const MAX_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+    /// Default `MAX_BUFFERED_BODY_BYTES`: 32 MiB (or `MAX_BODY_BYTES`, if larger).
+    pub const DEFAULT_MAX_BUFFERED_BODY_BYTES: usize = 32 * 1024 * 1024;
+    /// Upper bound for `MAX_BUFFERED_BODY_BYTES`: 1 GiB of a 4 GiB linear memory.
+    pub const MAX_MAX_BUFFERED_BODY_BYTES: usize = 1024 * 1024 * 1024;
     /// Default `MAX_CONNECTIONS`.
     pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
     /// Default `READ_TIMEOUT_SECS`.
@@ -48,8 +55,14 @@ impl HttpConfig {
     pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 
     /// The variables this part reads.
-    pub const VARIABLES: &'static [&'static str] =
-        &["MAX_BODY_BYTES", "MAX_CONNECTIONS", "READ_TIMEOUT_SECS", "IDLE_TIMEOUT_SECS", "CORS_ALLOW_ORIGIN"];
+    pub const VARIABLES: &'static [&'static str] = &[
+        "MAX_BODY_BYTES",
+        "MAX_BUFFERED_BODY_BYTES",
+        "MAX_CONNECTIONS",
+        "READ_TIMEOUT_SECS",
+        "IDLE_TIMEOUT_SECS",
+        "CORS_ALLOW_ORIGIN",
+    ];
 
     /// Reads the HTTP variables through `get`.
     pub(super) fn from_env<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ConfigError> {
@@ -63,6 +76,26 @@ impl HttpConfig {
                 "a number of bytes from 1 to 67108864 (64 MiB)",
             )?;
         }
+        config.max_buffered_body_bytes = match get("MAX_BUFFERED_BODY_BYTES") {
+            Some(value) => {
+                let bytes = parse_in_range(
+                    "MAX_BUFFERED_BODY_BYTES",
+                    value,
+                    1,
+                    Self::MAX_MAX_BUFFERED_BODY_BYTES,
+                    "a number of bytes from 1 to 1073741824 (1 GiB)",
+                )?;
+                if bytes < config.max_body_bytes {
+                    return Err(ConfigError::invalid(
+                        "MAX_BUFFERED_BODY_BYTES",
+                        value,
+                        "at least MAX_BODY_BYTES, or no body of the largest allowed size could be read",
+                    ));
+                }
+                bytes
+            }
+            None => Self::DEFAULT_MAX_BUFFERED_BODY_BYTES.max(config.max_body_bytes),
+        };
         if let Some(value) = get("MAX_CONNECTIONS") {
             config.max_connections =
                 parse_in_range("MAX_CONNECTIONS", value, 1, 65_536, "a number from 1 to 65536")?;
@@ -86,6 +119,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+            max_buffered_body_bytes: Self::DEFAULT_MAX_BUFFERED_BODY_BYTES,
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             read_timeout: Duration::from_secs(Self::DEFAULT_READ_TIMEOUT_SECS),
             idle_timeout: Duration::from_secs(Self::DEFAULT_IDLE_TIMEOUT_SECS),
@@ -153,6 +187,7 @@ mod tests {
     fn defaults_are_one_mebibyte_1024_connections_and_no_cors() {
         let config = read(&[]).expect("defaults");
         assert_eq!(config.max_body_bytes, 1024 * 1024);
+        assert_eq!(config.max_buffered_body_bytes, 32 * 1024 * 1024);
         assert_eq!(config.max_connections, 1024);
         assert_eq!(config.read_timeout, Duration::from_secs(30));
         assert_eq!(config.idle_timeout, Duration::from_secs(60));
@@ -208,5 +243,23 @@ mod tests {
             let error = read(&[("CORS_ALLOW_ORIGIN", bad)]).expect_err(bad);
             assert!(error.to_string().contains("CORS_ALLOW_ORIGIN"), "{error}");
         }
+    }
+
+    #[test]
+    fn body_budget_defaults_to_at_least_the_body_limit() {
+        let config = read(&[("MAX_BODY_BYTES", "67108864")]).expect("valid");
+        assert_eq!(config.max_buffered_body_bytes, 64 * 1024 * 1024);
+        let config = read(&[("MAX_BUFFERED_BODY_BYTES", "2048"), ("MAX_BODY_BYTES", "1024")]).expect("valid");
+        assert_eq!(config.max_buffered_body_bytes, 2048);
+    }
+
+    #[test]
+    fn body_budget_below_the_body_limit_is_refused() {
+        let error = read(&[("MAX_BUFFERED_BODY_BYTES", "1000")]).expect_err("below 1 MiB");
+        let message = error.to_string();
+        assert!(
+            message.contains("MAX_BUFFERED_BODY_BYTES") && message.contains("MAX_BODY_BYTES"),
+            "{message}"
+        );
     }
 }

@@ -11,7 +11,8 @@ use crate::http::{body, response};
 /// Reads, validates and stores the new user.
 pub async fn handle(app: &App, headers: &HeaderMap, body: Body) -> Result<Response<Body>, ApiError> {
     let limits = &app.config.http;
-    let bytes = body::read_json(headers, body, limits.max_body_bytes, limits.read_timeout).await?;
+    let bytes =
+        body::read_json(headers, body, limits.max_body_bytes, limits.read_timeout, &app.body_budget).await?;
     let new_user = json::decode::<CreateUser>(&bytes, CREATE_EXPECTED)?.validate()?;
     let user = app.store.create(new_user).await?;
     let mut response = response::json(StatusCode::CREATED, &user);

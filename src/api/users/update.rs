@@ -18,7 +18,8 @@ pub async fn handle(
     body: Body,
 ) -> Result<Response<Body>, ApiError> {
     let limits = &app.config.http;
-    let bytes = body::read_json(headers, body, limits.max_body_bytes, limits.read_timeout).await?;
+    let bytes =
+        body::read_json(headers, body, limits.max_body_bytes, limits.read_timeout, &app.body_budget).await?;
     let changes = json::decode::<UpdateUser>(&bytes, UPDATE_EXPECTED)?.validate(id)?;
     match app.store.update(id, changes).await? {
         Some(user) => Ok(response::json(StatusCode::OK, &user)),
