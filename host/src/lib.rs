@@ -8,6 +8,7 @@
 //!   exit status.
 //! - [`cache`] — on-disk cache of compiled modules, checksummed.
 //! - [`module_hash`] — a module file's SHA-256, remembered by file identity.
+//! - [`perfmap`] — `EDGE_HOST_PERFMAP=1`: guest function names for profilers.
 //! - [`imports`] — binding imports by name and type (V1/V2), reporting every
 //!   missing import before start.
 //! - [`host_state`] — the per-instance state and access to guest memory.
@@ -34,6 +35,7 @@ pub mod guest_memory;
 pub mod host_state;
 pub mod imports;
 pub mod module_hash;
+pub mod perfmap;
 pub mod poll;
 pub mod preview1;
 pub mod runner;

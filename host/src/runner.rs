@@ -15,6 +15,7 @@ use crate::fd_table::{DirHandle, FdEntry, FdKind, FdTable};
 use crate::host_state::HostState;
 use crate::imports::{self, ImportError};
 use crate::module_hash::module_hash;
+use crate::perfmap;
 use crate::preview1::args_env::WasiStrings;
 use crate::preview1::process::ProcExit;
 use crate::sandbox::{RuleError, SandboxPolicy};
@@ -288,6 +289,11 @@ pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
     trace.mark("engine");
     let module = load_module(&engine, &config.module, config.cache_dir.clone())?;
     trace.mark("module load");
+    if perfmap::requested() {
+        if let Err(e) = perfmap::write(&module) {
+            eprintln!("edge-host: cannot write the perf map {}: {e}", perfmap::path().display());
+        }
+    }
     let mut store = build_store(&engine, config)?;
     let externs = imports::resolve(&mut store, &module)?;
     trace.mark("imports");

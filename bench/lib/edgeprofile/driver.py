@@ -1,0 +1,101 @@
+"""Exact request sequences, one request in flight at a time.
+
+Every profiled run is the same prefix (readiness probe, seed users, warm-up of
+every endpoint) optionally followed by ``count`` measured requests of one
+endpoint; the difference between two such runs is the cost of those requests
+alone. Requests go over one keep-alive connection and each waits for its
+response, so the server does the same work in every run (no batching that
+depends on timing). Each response's status is checked: a profile of error
+responses would be worthless.
+"""
+
+import dataclasses
+import http.client
+import json
+import time
+
+SEED_USERS = 100
+
+
+class DriveError(RuntimeError):
+    """The server did not answer as the API promises."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """One profiled endpoint: how its i-th request looks and what it must answer."""
+
+    key: str
+    title: str
+    status: int
+    # request(i, tag) -> (method, path, body or None)
+    request: object
+
+
+def _post_user(i, tag):
+    body = json.dumps({"name": f"Profile User {i}", "email": f"p{i}.{tag}@profile.example"})
+    return "POST", "/api/users", body
+
+
+ENDPOINTS = {
+    "hello": Endpoint("hello", "GET /api/hello", 200, lambda i, tag: ("GET", "/api/hello", None)),
+    "get_user": Endpoint(
+        "get_user", "GET /api/users/{id}", 200, lambda i, tag: ("GET", f"/api/users/{i % SEED_USERS + 1}", None)
+    ),
+    "post_user": Endpoint("post_user", "POST /api/users", 201, _post_user),
+}
+
+
+def wait_ready(port, timeout_s, alive):
+    """Polls GET /api/health until it answers 200; `alive()` raises if the server died."""
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        alive()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/health")
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status == 200:
+                return
+            last = f"status {response.status}"
+        except OSError as error:
+            last = str(error)
+        time.sleep(0.05)
+    raise DriveError(f"no 200 from GET /api/health within {timeout_s:.0f} s (last: {last})")
+
+
+def send(conn, endpoint, count, tag):
+    """`count` requests of `endpoint` on `conn`, each checked."""
+    for i in range(count):
+        method, path, body = endpoint.request(i, tag)
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        payload = response.read()
+        if response.status != endpoint.status:
+            raise DriveError(
+                f"{method} {path} answered {response.status} (expected {endpoint.status}): {payload[:200]!r}"
+            )
+
+
+def prefix(conn, warmup):
+    """Seed users 1..SEED_USERS, then `warmup` requests of every endpoint."""
+    send(conn, ENDPOINTS["post_user"], SEED_USERS, "seed")
+    for endpoint in ENDPOINTS.values():
+        send(conn, endpoint, warmup, "warm")
+
+
+def run_sequence(port, warmup, measured=None, count=0):
+    """The whole client side of one profiled run: prefix, then `count` requests of `measured`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        prefix(conn, warmup)
+        if measured is not None and count:
+            send(conn, measured, count, "measured")
+    except (OSError, http.client.HTTPException) as error:
+        raise DriveError(f"the request sequence failed: {error}") from error
+    finally:
+        conn.close()
