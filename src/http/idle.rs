@@ -7,6 +7,10 @@
 //! both targets the same idle rule. While a request is being handled the connection is
 //! never idle, however long the handler takes (a slow database query, say); once it is
 //! done, the connection closes between one and two timeouts after its last byte.
+//!
+//! Reads and writes only raise a flag; the clock is read when the timer fires (once
+//! per timeout), not on every read and write: inside WasmEdge each clock reading is a
+//! host call, and a request makes two of them fewer this way.
 
 use std::future::Future;
 use std::io;
@@ -55,45 +59,47 @@ pub struct IdleTimeout<S> {
     timeout: Duration,
     /// Whether a request is being handled (then the connection is never idle).
     busy: Arc<Busy>,
-    /// When the last byte was read or written.
-    last_activity: Instant,
-    /// Armed lazily, only when a read has to wait; allocated once per connection.
+    /// Whether a byte was read or written since the timer was last armed.
+    active: bool,
+    /// Armed lazily, only when a read has to wait; allocated once per connection. It
+    /// fires a full timeout after it was armed.
     timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<S> IdleTimeout<S> {
     /// Wraps `inner`; `busy` is shared with the connection's request handler.
     pub fn new(inner: S, timeout: Duration, busy: Arc<Busy>) -> Self {
-        Self { inner, timeout, busy, last_activity: Instant::now(), timer: None }
+        Self { inner, timeout, busy, active: false, timer: None }
     }
 
     fn touch(&mut self) {
-        self.last_activity = Instant::now();
+        self.active = true;
     }
 
     /// Called when a read must wait: `Ready` once the connection has been idle too long.
     ///
-    /// The timer keeps running while a request is in progress (hyper may not read
-    /// again after the response until the timer wakes it); when it fires during a
-    /// request it is simply pushed one timeout further.
+    /// Each time the timer fires, a connection that saw a byte since the timer was armed,
+    /// or that is handling a request, gets another full timeout; one that saw nothing is
+    /// idle. So an idle connection closes between one and two timeouts after its last
+    /// byte.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
-        let idle_deadline = self.last_activity.checked_add(self.timeout).unwrap_or(self.last_activity);
-        let timer = self.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(idle_deadline)));
-        if timer.deadline() < idle_deadline {
-            timer.as_mut().reset(idle_deadline);
-        }
+        let timer = match &mut self.timer {
+            Some(timer) => timer,
+            None => {
+                // The first wait: everything so far happened just now.
+                self.active = false;
+                self.timer.insert(Box::pin(tokio::time::sleep(self.timeout)))
+            }
+        };
         loop {
             if timer.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            let now = Instant::now();
-            if self.busy.is_busy() {
-                timer.as_mut().reset(now.checked_add(self.timeout).unwrap_or(now));
-            } else if now >= idle_deadline {
+            if !std::mem::take(&mut self.active) && !self.busy.is_busy() {
                 return Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "connection idle too long"));
-            } else {
-                timer.as_mut().reset(idle_deadline);
             }
+            let now = Instant::now();
+            timer.as_mut().reset(now.checked_add(self.timeout).unwrap_or(now));
         }
     }
 }
@@ -168,6 +174,28 @@ mod tests {
             let error = stream.read(&mut byte).await.expect_err("times out");
             assert_eq!(error.kind(), io::ErrorKind::TimedOut);
             drop(client);
+        });
+    }
+
+    #[test]
+    fn a_stream_with_traffic_stays_open_past_the_timeout_then_idles_out() {
+        runtime().block_on(async {
+            let (mut client, server) = tokio::io::duplex(64);
+            let mut stream = IdleTimeout::new(server, Duration::from_millis(50), Arc::default());
+            let writer = tokio::spawn(async move {
+                for _ in 0..10 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    tokio::io::AsyncWriteExt::write_all(&mut client, b"x").await.expect("write");
+                }
+                client
+            });
+            let mut byte = [0u8; 1];
+            for _ in 0..10 {
+                assert_eq!(stream.read(&mut byte).await.expect("traffic keeps it open"), 1);
+            }
+            let _client = writer.await.expect("writer");
+            let error = stream.read(&mut byte).await.expect_err("idle once the traffic stops");
+            assert_eq!(error.kind(), io::ErrorKind::TimedOut);
         });
     }
 
