@@ -3,10 +3,14 @@
 //! Recording is on the hot path of every request, so it allocates nothing: label
 //! values are `&'static str` route templates, a method enum and the numeric status,
 //! and each figure is an atomic (or an uncontended lock on the single-threaded
-//! runtime). Other components (database pools, caches) add their own figures with
+//! runtime). The two series a request updates are found through a small cache keyed
+//! by (template, method, status) with a cheap hash, instead of hashing both label sets
+//! with SipHash on every request. Other components (database pools, caches) add their own figures with
 //! [`Metrics::register`] or [`Metrics::register_collector`]; they appear in the same
 //! scrape under the `edge_service_` prefix.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -112,6 +116,68 @@ struct BuildLabels {
     store: &'static str,
 }
 
+/// The series one answered request updates.
+#[derive(Debug)]
+struct RequestSeries {
+    count: Counter,
+    latency: Histogram,
+}
+
+/// Key of [`Metrics::series`]: the route template by address and length (templates are
+/// `'static` strings from the route table; one text at two addresses just gets two
+/// entries for the same series), the method and the status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct SeriesKey {
+    route_addr: usize,
+    route_len: usize,
+    method: MethodLabel,
+    status: u16,
+}
+
+/// A multiply-rotate hash for [`SeriesKey`]s. No client chooses these keys (templates
+/// come from the route table; methods and statuses are bounded sets), so SipHash's
+/// flooding protection buys nothing here, and its cost is paid on every request.
+#[derive(Debug, Default)]
+struct SeriesKeyHasher(u64);
+
+impl SeriesKeyHasher {
+    fn add(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for SeriesKeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.add(u64::from(*byte));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u16(&mut self, value: u16) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// The service's metrics and the registry they are served from.
 #[derive(Debug)]
 pub struct Metrics {
@@ -129,6 +195,10 @@ pub struct Metrics {
     connections_accepted: Counter,
     /// Failed store operations: the database's health as the service sees it.
     store_errors: Family<StoreErrorLabels, Counter>,
+    /// The `requests` and `latency` series of each (template, method, status) seen so
+    /// far, so recording a request needs no label-set lookups. Bounded: templates,
+    /// methods and statuses are all finite sets.
+    series: Mutex<HashMap<SeriesKey, RequestSeries, BuildHasherDefault<SeriesKeyHasher>>>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -147,6 +217,7 @@ impl Metrics {
             connections_open: Gauge::default(),
             connections_accepted: Counter::default(),
             store_errors: Family::default(),
+            series: Mutex::default(),
         };
         {
             let mut registry = metrics.registry();
@@ -230,8 +301,15 @@ impl Metrics {
 
     /// Records one answered request under its route template (never the raw path).
     pub fn record_request(&self, route: &'static str, method: MethodLabel, status: u16, elapsed: Duration) {
-        self.requests.get_or_create(&RequestLabels { route, method, status }).inc();
-        self.latency.get_or_create(&LatencyLabels { route, method }).observe(elapsed.as_secs_f64());
+        let key = SeriesKey { route_addr: route.as_ptr().addr(), route_len: route.len(), method, status };
+        // Recording cannot leave the cache half-changed, so a poisoned lock is still usable.
+        let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = series.entry(key).or_insert_with(|| RequestSeries {
+            count: self.requests.get_or_create(&RequestLabels { route, method, status }).clone(),
+            latency: self.latency.get_or_create(&LatencyLabels { route, method }).clone(),
+        });
+        entry.count.inc();
+        entry.latency.observe(elapsed.as_secs_f64());
     }
 
     /// Counts a request as in flight until the returned guard is dropped (also when
@@ -297,6 +375,31 @@ mod tests {
                 r#"edge_service_http_request_duration_seconds_bucket{le="0.0005",route="/api/users/{id}",method="GET"} 2"#
             ) || text.contains(
                 r#"edge_service_http_request_duration_seconds_bucket{route="/api/users/{id}",method="GET",le="0.0005"} 2"#
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn one_template_at_two_addresses_and_a_template_prefix_stay_apart_correctly() {
+        let metrics = Metrics::new("memory");
+        let copy: &'static str = Box::leak(String::from("/api/users/{id}").into_boxed_str());
+        let full = "/api/users/{id}";
+        // A prefix of another template may share its address in the binary.
+        let prefix = full.get(..10).expect("prefix");
+        metrics.record_request(full, MethodLabel::GET, 200, Duration::from_micros(10));
+        metrics.record_request(copy, MethodLabel::GET, 200, Duration::from_micros(10));
+        metrics.record_request(prefix, MethodLabel::GET, 200, Duration::from_micros(10));
+        let text = metrics.encode(MetricsFormat::Prometheus).expect("encodes");
+        assert!(
+            text.contains(
+                r#"edge_service_http_requests_total{route="/api/users/{id}",method="GET",status="200"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"edge_service_http_requests_total{route="/api/users",method="GET",status="200"} 1"#
             ),
             "{text}"
         );
