@@ -138,6 +138,8 @@ fn probes(
     let failing =
         |method, uri, body| vec![(Unavailable, method, uri, JSON, body), (Broken, method, uri, JSON, body)];
     let new_user = r#"{"name":"N","email":"new@example.org"}"#;
+    // Longer than the test app's 64-byte body limit.
+    let too_long = r#"{"name":"a long name that pushes the body past the limit","email":"x@y"}"#;
     let mut probes = match endpoint {
         Endpoint::Hello => vec![(Seeded, "GET", "/api/hello", None, "")],
         Endpoint::Health => vec![(Seeded, "GET", "/api/health", None, "")],
@@ -162,13 +164,7 @@ fn probes(
                 (Seeded, "POST", "/api/users", JSON, r#"{"name":"N","email":"TAKEN@example.org"}"#),
                 (Seeded, "POST", "/api/users", JSON, r#"{"name":"N"}"#),
                 (Seeded, "POST", "/api/users", Some("text/plain"), new_user),
-                (
-                    Seeded,
-                    "POST",
-                    "/api/users",
-                    JSON,
-                    r#"{"name":"a long name that pushes the body past the limit","email":"x@y"}"#,
-                ),
+                (Seeded, "POST", "/api/users", JSON, too_long),
             ];
             p.extend(failing("POST", "/api/users", new_user));
             p
@@ -189,13 +185,7 @@ fn probes(
                 (Seeded, "PUT", "/api/users/2", JSON, r#"{"name":"Two","email":"Taken@Example.org"}"#),
                 (Seeded, "PUT", "/api/users/0", JSON, new_user),
                 (Seeded, "PUT", "/api/users/2", None, new_user),
-                (
-                    Seeded,
-                    "PUT",
-                    "/api/users/2",
-                    JSON,
-                    r#"{"name":"a long name that pushes the body past the limit","email":"x@y"}"#,
-                ),
+                (Seeded, "PUT", "/api/users/2", JSON, too_long),
             ];
             p.extend(failing("PUT", "/api/users/2", new_user));
             p
