@@ -21,6 +21,52 @@ use serde_json::{json, Value};
 
 const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 
+/// Turns each scenario `fn(Kind)` into two tests, one on MariaDB and one on PostgreSQL,
+/// named as given so each backend passes or fails on its own.
+macro_rules! on_both_sql_backends {
+    ($($scenario:ident: $mysql_test:ident, $postgres_test:ident;)*) => {
+        $(
+            #[test]
+            fn $mysql_test() {
+                $scenario(Kind::MariaDb);
+            }
+
+            #[test]
+            fn $postgres_test() {
+                $scenario(Kind::Postgres);
+            }
+        )*
+    };
+}
+
+// scenario: its MariaDB test, its PostgreSQL test.
+on_both_sql_backends! {
+    data_survives_service_and_database_restarts:
+        mysql_data_survives_service_and_database_restarts,
+        postgres_data_survives_service_and_database_restarts;
+    killed_database_gives_503s_then_recovers_with_every_acknowledged_write:
+        mysql_killed_during_writes_gives_503s_then_recovers_with_every_acknowledged_write,
+        postgres_killed_during_writes_gives_503s_then_recovers_with_every_acknowledged_write;
+    database_down_at_start_still_starts_then_connects:
+        mysql_down_at_start_the_service_starts_answers_503_and_connects_later,
+        postgres_down_at_start_the_service_starts_answers_503_and_connects_later;
+    query_timeout_gives_503_and_the_connection_is_not_reused:
+        mysql_query_timeout_gives_503_and_the_connection_is_not_reused,
+        postgres_query_timeout_gives_503_and_the_connection_is_not_reused;
+    hostile_strings_round_trip_exactly:
+        mysql_hostile_strings_round_trip_exactly,
+        postgres_hostile_strings_round_trip_exactly;
+    two_instances_never_create_duplicate_emails:
+        mysql_two_instances_never_create_duplicate_emails,
+        postgres_two_instances_never_create_duplicate_emails;
+    concurrent_starts_apply_each_migration_once:
+        mysql_concurrent_starts_apply_each_migration_once,
+        postgres_concurrent_starts_apply_each_migration_once;
+    cache_reads_through_and_is_invalidated_by_writes:
+        mysql_with_redis_reads_through_and_writes_invalidate,
+        postgres_with_redis_reads_through_and_writes_invalidate;
+}
+
 /// Points the harness at the repository's module when the script did not.
 fn init() {
     static ONCE: Once = Once::new();
@@ -102,16 +148,6 @@ fn data_survives_service_and_database_restarts(kind: Kind) {
         21,
         "ids continue after the highest ever used, deleted ones are not reused"
     );
-}
-
-#[test]
-fn mysql_data_survives_service_and_database_restarts() {
-    data_survives_service_and_database_restarts(Kind::MariaDb);
-}
-
-#[test]
-fn postgres_data_survives_service_and_database_restarts() {
-    data_survives_service_and_database_restarts(Kind::Postgres);
 }
 
 // ---------------------------------------------------------------- database killed
@@ -199,16 +235,6 @@ fn killed_database_gives_503s_then_recovers_with_every_acknowledged_write(kind: 
     assert!(stored.iter().filter(|u| acknowledged.contains(u)).count() == log.acknowledged.len());
 }
 
-#[test]
-fn mysql_killed_during_writes_gives_503s_then_recovers_with_every_acknowledged_write() {
-    killed_database_gives_503s_then_recovers_with_every_acknowledged_write(Kind::MariaDb);
-}
-
-#[test]
-fn postgres_killed_during_writes_gives_503s_then_recovers_with_every_acknowledged_write() {
-    killed_database_gives_503s_then_recovers_with_every_acknowledged_write(Kind::Postgres);
-}
-
 fn database_down_at_start_still_starts_then_connects(kind: Kind) {
     let server = DbServer::start(kind);
     let url = server.fresh_database();
@@ -228,16 +254,6 @@ fn database_down_at_start_still_starts_then_connects(kind: Kind) {
     );
     let created = post(&mut app.connect(), &json!({"name": "Late", "email": "late@example.org"}));
     assert_eq!(created.status, 201, "{}", created.text());
-}
-
-#[test]
-fn mysql_down_at_start_the_service_starts_answers_503_and_connects_later() {
-    database_down_at_start_still_starts_then_connects(Kind::MariaDb);
-}
-
-#[test]
-fn postgres_down_at_start_the_service_starts_answers_503_and_connects_later() {
-    database_down_at_start_still_starts_then_connects(Kind::Postgres);
 }
 
 // ---------------------------------------------------------------- timeouts
@@ -276,16 +292,6 @@ fn query_timeout_gives_503_and_the_connection_is_not_reused(kind: Kind) {
     assert!(wait_until(Duration::from_secs(5), || get_user(&app, 2).status == 200));
     assert_eq!(get_user(&app, 2).json(), second);
     assert_eq!(get_user(&app, 1).json(), first);
-}
-
-#[test]
-fn mysql_query_timeout_gives_503_and_the_connection_is_not_reused() {
-    query_timeout_gives_503_and_the_connection_is_not_reused(Kind::MariaDb);
-}
-
-#[test]
-fn postgres_query_timeout_gives_503_and_the_connection_is_not_reused() {
-    query_timeout_gives_503_and_the_connection_is_not_reused(Kind::Postgres);
 }
 
 // ---------------------------------------------------------------- hostile values
@@ -340,16 +346,6 @@ fn hostile_strings_round_trip_exactly(kind: Kind) {
     assert_eq!(server.sql(db, "SELECT name FROM users WHERE id = 6"), names[5]);
 }
 
-#[test]
-fn mysql_hostile_strings_round_trip_exactly() {
-    hostile_strings_round_trip_exactly(Kind::MariaDb);
-}
-
-#[test]
-fn postgres_hostile_strings_round_trip_exactly() {
-    hostile_strings_round_trip_exactly(Kind::Postgres);
-}
-
 // ---------------------------------------------------------------- two instances
 
 fn two_instances_never_create_duplicate_emails(kind: Kind) {
@@ -394,16 +390,6 @@ fn two_instances_never_create_duplicate_emails(kind: Kind) {
     assert_eq!(server.sql(db, "SELECT COUNT(DISTINCT LOWER(email)) FROM users"), "25");
 }
 
-#[test]
-fn mysql_two_instances_never_create_duplicate_emails() {
-    two_instances_never_create_duplicate_emails(Kind::MariaDb);
-}
-
-#[test]
-fn postgres_two_instances_never_create_duplicate_emails() {
-    two_instances_never_create_duplicate_emails(Kind::Postgres);
-}
-
 fn concurrent_starts_apply_each_migration_once(kind: Kind) {
     let server = DbServer::start(kind);
     let url = server.fresh_database();
@@ -422,16 +408,6 @@ fn concurrent_starts_apply_each_migration_once(kind: Kind) {
     let app = spawn(&url, &[]);
     assert_eq!(app.get("/api/ready").status, 200);
     assert_eq!(server.sql(db, "SELECT COUNT(*) FROM schema_migrations"), "1");
-}
-
-#[test]
-fn mysql_concurrent_starts_apply_each_migration_once() {
-    concurrent_starts_apply_each_migration_once(Kind::MariaDb);
-}
-
-#[test]
-fn postgres_concurrent_starts_apply_each_migration_once() {
-    concurrent_starts_apply_each_migration_once(Kind::Postgres);
 }
 
 // ---------------------------------------------------------------- cache
@@ -457,16 +433,6 @@ fn cache_reads_through_and_is_invalidated_by_writes(kind: Kind) {
     assert_eq!(app.request("DELETE", "/api/users/1", &[], b"").status, 204);
     assert_eq!(get_user(&app, 1).status, 404);
     assert_eq!(redis.sql("", "DBSIZE"), "0");
-}
-
-#[test]
-fn mysql_with_redis_reads_through_and_writes_invalidate() {
-    cache_reads_through_and_is_invalidated_by_writes(Kind::MariaDb);
-}
-
-#[test]
-fn postgres_with_redis_reads_through_and_writes_invalidate() {
-    cache_reads_through_and_is_invalidated_by_writes(Kind::Postgres);
 }
 
 #[test]
