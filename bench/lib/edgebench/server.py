@@ -46,23 +46,11 @@ class Server:
 
     def wait_ready(self, path="/api/hello", timeout_s=60.0):
         """Polls GET `path` until it answers 200."""
-        deadline = time.monotonic() + timeout_s
-        last = "no answer"
-        while time.monotonic() < deadline:
-            self.ensure_alive("start-up")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-                conn.close()
-                if response.status == 200:
-                    return
-                last = f"status {response.status}"
-            except OSError as error:
-                last = str(error)
-            time.sleep(0.01)
-        raise ServerError(f"no 200 from GET {path} within {timeout_s:.0f} s (last: {last}): {' '.join(self.argv)}")
+        last = probe_until_200(
+            self.port, path, timeout_s, lambda: self.ensure_alive("start-up"), connect_timeout_s=2, retry_s=0.01
+        )
+        if last is not None:
+            raise ServerError(f"no 200 from GET {path} within {timeout_s:.0f} s (last: {last}): {' '.join(self.argv)}")
 
     def memory_kib(self):
         """(VmRSS, VmHWM) in KiB from /proc/PID/status."""
@@ -83,13 +71,43 @@ class Server:
 
     def stop(self):
         """SIGTERM, then SIGKILL after 3 s; always reaps the process."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 3)
+
+
+def probe_until_200(port, path, timeout_s, alive, connect_timeout_s, retry_s):
+    """GETs `path` on 127.0.0.1:`port` every `retry_s` until it answers 200 (returns None) or
+    `timeout_s` has passed (returns the last failure, for the caller's error).
+
+    `alive()` is called before every try and raises if the server has died.
+    """
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        alive()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=connect_timeout_s)
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            if response.status == 200:
+                return None
+            last = f"status {response.status}"
+        except OSError as error:
+            last = str(error)
+        time.sleep(retry_s)
+    return last
+
+
+def stop_process(process, grace_s):
+    """SIGTERM, then SIGKILL after `grace_s` seconds; always reaps the process."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def core_busy_jiffies(core):

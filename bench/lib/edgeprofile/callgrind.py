@@ -13,11 +13,11 @@ import collections
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 
 from . import driver
+from edgebench.server import stop_process  # bench/lib is on the path (driver puts it there)
 
 # Heap allocation entry points counted as "allocations" (glibc's names; Rust's
 # global allocator calls these).
@@ -121,13 +121,7 @@ class CallgrindRun:
 
     def finish(self):
         """SIGTERM, wait for callgrind to write the profile, keep the run's perf map beside it."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 120)
         self.log.close()
         perf_map = f"/tmp/perf-{self.process.pid}.map"
         if os.path.exists(perf_map):

@@ -12,7 +12,11 @@ responses would be worthless.
 import dataclasses
 import http.client
 import json
-import time
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from edgebench.server import probe_until_200  # noqa: E402  (the benchmark's readiness probe)
 
 SEED_USERS = 100
 
@@ -48,23 +52,9 @@ ENDPOINTS = {
 
 def wait_ready(port, timeout_s, alive):
     """Polls GET /api/health until it answers 200; `alive()` raises if the server died."""
-    deadline = time.monotonic() + timeout_s
-    last = "no answer"
-    while time.monotonic() < deadline:
-        alive()
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", "/api/health")
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            if response.status == 200:
-                return
-            last = f"status {response.status}"
-        except OSError as error:
-            last = str(error)
-        time.sleep(0.05)
-    raise DriveError(f"no 200 from GET /api/health within {timeout_s:.0f} s (last: {last})")
+    last = probe_until_200(port, "/api/health", timeout_s, alive, connect_timeout_s=30, retry_s=0.05)
+    if last is not None:
+        raise DriveError(f"no 200 from GET /api/health within {timeout_s:.0f} s (last: {last})")
 
 
 def send(conn, endpoint, count, tag):
