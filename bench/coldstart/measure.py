@@ -60,6 +60,23 @@ def health_is_200(port):
         return False
 
 
+class ColdStartError(RuntimeError):
+    """A start did not reach a 200."""
+
+
+def seconds_to_first_200(proc, port, start, timeout_s, argv):
+    """Probes `port` until a 200 (returns the seconds since `start`, a perf_counter
+    reading) or until `proc` exits (returns None); ColdStartError after `timeout_s`."""
+    while True:
+        if health_is_200(port):
+            return time.perf_counter() - start
+        if proc.poll() is not None:
+            return None
+        if time.perf_counter() - start > timeout_s:
+            raise ColdStartError(f"no 200 from /api/health within {timeout_s:.0f} s: {' '.join(argv)}")
+        time.sleep(RETRY_S)
+
+
 def one_run(cmd, module, env, log_path):
     """Seconds from spawn to the first 200."""
     port = free_port()
@@ -68,20 +85,15 @@ def one_run(cmd, module, env, log_path):
         start = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         try:
-            while True:
-                if health_is_200(port):
-                    return time.perf_counter() - start
-                if proc.poll() is not None:
-                    break
-                if time.perf_counter() - start > RUN_TIMEOUT_S:
-                    raise RuntimeError(f"no 200 from /api/health within {RUN_TIMEOUT_S:.0f} s: {' '.join(argv)}")
-                time.sleep(RETRY_S)
+            elapsed = seconds_to_first_200(proc, port, start, RUN_TIMEOUT_S, argv)
+            if elapsed is not None:
+                return elapsed
         finally:
             proc.kill()
             proc.wait()
     with open(log_path, errors="replace") as log:
         tail = log.read()[-500:].replace("\n", " ")
-    raise RuntimeError(f"{' '.join(argv)} exited with status {proc.returncode}: {tail}")
+    raise ColdStartError(f"{' '.join(argv)} exited with status {proc.returncode}: {tail}")
 
 
 def p90(values):
