@@ -177,3 +177,36 @@ fn write_interest_on_a_full_socket_waits_until_the_peer_drains_it() {
     let out = sb.run(&["run", m.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "failed check = exit code; {}", stderr(&out));
 }
+
+#[test]
+fn a_call_answered_by_the_write_probe_still_reports_every_ready_descriptor() {
+    // FD_WRITE on a writable socket is answered by the probe, which then
+    // also asks the call's other descriptors: everything ready is reported,
+    // in subscription order, with WasmEdge's nbytes, and nothing else is.
+    let checks = r#"
+    ;; $s has a byte to read; a second client waits in $l's backlog
+    (call $check (call $send (local.get $c) (i32.const 1300) (i32.const 1)) (i32.const 0) (i32.const 1))
+    (local.set $t0 (i64.extend_i32_u (call $open (i32.const 1) (i32.const 2))))
+    (call $check (call $sock_connect (i32.wrap_i64 (local.get $t0)) (call $addr4 (i32.const 0x0100007f)) (local.get $i)) (i32.const 0) (i32.const 2))
+    (call $sub_fd (i32.const 0) (i32.const 2) (local.get $c) (i64.const 10))
+    (call $sub_fd (i32.const 1) (i32.const 1) (local.get $c) (i64.const 11))
+    (call $sub_fd (i32.const 2) (i32.const 1) (local.get $s) (i64.const 12))
+    (call $sub_fd (i32.const 3) (i32.const 1) (local.get $l) (i64.const 13))
+    (call $sub_clock (i32.const 4) (i32.const 1) (i64.const 5000000000) (i32.const 0) (i64.const 14))
+    (call $check (call $poll_n (i32.const 5)) (i32.const 3) (i32.const 3))
+    (call $check64 (call $ev_ud (i32.const 0)) (i64.const 10) (i32.const 4))
+    (call $check (call $ev_type (i32.const 0)) (i32.const 2) (i32.const 5))
+    (if (i64.eqz (call $ev_nbytes (i32.const 0))) (then (call $exit (i32.const 6))))
+    (call $check64 (call $ev_ud (i32.const 1)) (i64.const 12) (i32.const 7))
+    (call $check (call $ev_type (i32.const 1)) (i32.const 1) (i32.const 8))
+    (call $check64 (call $ev_nbytes (i32.const 1)) (i64.const 1) (i32.const 9))
+    (call $check64 (call $ev_ud (i32.const 2)) (i64.const 13) (i32.const 10))
+    ;; a listener's READ nbytes is 0 (FIONREAD fails on it)
+    (call $check64 (call $ev_nbytes (i32.const 2)) (i64.const 0) (i32.const 11))
+    (call $check (call $ev_flags (i32.const 2)) (i32.const 0) (i32.const 12))
+  "#;
+    let sb = Sandbox::new();
+    let m = sb.module("probe_all", &pair_guest(checks));
+    let out = sb.run(&["run", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "failed check = exit code; {}", stderr(&out));
+}

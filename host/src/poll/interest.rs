@@ -15,6 +15,13 @@
 //! reported right away (the call then only collects what else is ready,
 //! without blocking); one that is not writable gets OUT registered as usual,
 //! so the wait can block on it.
+//!
+//! When such a probe is needed and the call subscribes only a few
+//! descriptors, all sockets, the same `poll(2)` also asks every other
+//! subscribed descriptor (and reads on the probed ones). If it finds anything
+//! ready, that is already everything an epoll wait would report, so the call
+//! answers without one: a request/response on one connection then costs one
+//! system call per `poll_oneoff` instead of two.
 
 use super::poller::{Poller, Wake};
 use crate::abi::rights;
@@ -108,13 +115,19 @@ impl Poller {
     }
 
     /// Phase 2: registrations for every descriptor subscribed in this call,
-    /// and the write probe. Returns `Fired` if a probe already completed a
-    /// subscription, `Nothing` if a probe woke on something that completes
-    /// none (EPOLLERR alone), `Stale` if the probe reported nothing.
-    pub(super) fn apply_interest(&mut self, fds: &mut FdTable, epfd: i32) -> Wake {
+    /// and the write probe. `wake` is `Fired` if the probe already completed
+    /// a subscription, `Nothing` if it woke on something that completes none
+    /// (EPOLLERR alone), `Stale` if it reported nothing. `complete` says the
+    /// probe asked every subscribed descriptor for everything subscribed, so
+    /// an epoll wait could report nothing more.
+    pub(super) fn apply_interest(&mut self, fds: &mut FdTable, epfd: i32) -> Probe {
         let slot_index = self.slot();
         self.probes.clear();
         self.probe_fds.clear();
+        // When a write probe is needed anyway and every subscribed descriptor
+        // is one of a few sockets, the probe asks them all (reads too): a
+        // readiness found then is the whole answer, without an epoll wait.
+        let whole = !self.edge && self.touched.len() <= WHOLE_PROBE_MAX && self.touched_all_sockets(fds);
         for k in 0..self.touched.len() {
             let fd = self.touched[k];
             let Ok(entry) = fds.get(fd) else {
@@ -141,7 +154,29 @@ impl Poller {
             self.register(fds, epfd, fd, events_for(read, write, self.edge));
         }
         if self.probes.is_empty() {
-            return Wake::Stale;
+            return Probe { wake: Wake::Stale, complete: false };
+        }
+        let write_probes = self.probes.len();
+        if whole {
+            for k in 0..self.touched.len() {
+                let fd = self.touched[k];
+                if self.probe_fds[..write_probes].contains(&fd) {
+                    continue;
+                }
+                let Ok(entry) = fds.get(fd) else {
+                    continue;
+                };
+                let slot = entry.poll[slot_index];
+                let mut wanted = libc::POLLRDHUP;
+                if slot.read_sub != 0 {
+                    wanted |= libc::POLLIN;
+                }
+                if slot.write_sub != 0 {
+                    wanted |= libc::POLLOUT;
+                }
+                self.probes.push(libc::pollfd { fd: entry.raw_fd(), events: wanted, revents: 0 });
+                self.probe_fds.push(fd);
+            }
         }
         let ready = loop {
             // SAFETY: `probes` is a valid array of pollfds.
@@ -150,7 +185,7 @@ impl Poller {
                 break rc > 0;
             }
         };
-        let mut outcome = Wake::Stale;
+        let mut wake = Wake::Stale;
         for i in 0..self.probes.len() {
             let revents = if ready { self.probes[i].revents as u32 } else { 0 };
             let fd = self.probe_fds[i];
@@ -158,27 +193,56 @@ impl Poller {
                 continue;
             };
             let raw = entry.raw_fd();
+            let listening = matches!(&entry.kind, FdKind::Socket(s) if s.listening);
             let slot = entry.poll[slot_index];
-            if slot.write_sub == 0 {
-                // Its registration failed above; the error event is recorded.
+            if slot.read_sub == 0 && slot.write_sub == 0 {
+                // Its registration failed above; the error events are recorded.
                 continue;
             }
             let signalled = (libc::POLLOUT | libc::POLLHUP | libc::POLLERR) as u32;
-            if revents & signalled == 0 {
+            if i < write_probes && slot.write_sub != 0 && revents & signalled == 0 {
                 // Not writable now: register OUT so the wait can block on it.
                 self.register(fds, epfd, fd, events_for(slot.read_sub != 0, true, false));
-                continue;
+                if !whole {
+                    continue;
+                }
             }
-            // Reads are left to epoll (read_sub 0 here), which sees the same state.
-            match self.apply_readiness(revents, 0, slot.write_sub, raw, false) {
-                Wake::Fired => outcome = Wake::Fired,
-                Wake::Nothing if matches!(outcome, Wake::Stale) => outcome = Wake::Nothing,
+            // Without the whole probe, reads are left to epoll, which sees
+            // the same state.
+            let read_sub = if whole { slot.read_sub } else { 0 };
+            let outcome = if revents == 0 {
+                Wake::Stale
+            } else {
+                self.apply_readiness(revents, read_sub, slot.write_sub, raw, !listening)
+            };
+            match outcome {
+                Wake::Fired => wake = Wake::Fired,
+                Wake::Nothing if matches!(wake, Wake::Stale) => wake = Wake::Nothing,
                 _ => {}
             }
         }
-        outcome
+        Probe { wake, complete: whole }
+    }
+
+    /// Whether every descriptor subscribed in this call is a socket (poll(2)
+    /// and epoll agree on sockets; a regular file, which epoll refuses, does not).
+    fn touched_all_sockets(&self, fds: &FdTable) -> bool {
+        self.touched
+            .iter()
+            .all(|&fd| matches!(fds.get(fd), Ok(entry) if matches!(entry.kind, FdKind::Socket(_))))
     }
 }
+
+/// What the probe found.
+pub(super) struct Probe {
+    pub(super) wake: Wake,
+    /// Every subscribed descriptor was asked for all its subscriptions.
+    pub(super) complete: bool,
+}
+
+/// Up to this many subscribed descriptors the probe asks them all; beyond,
+/// one epoll wait is cheaper than polling each.
+const WHOLE_PROBE_MAX: usize = 32;
 
 #[cfg(test)]
 mod tests {

@@ -256,24 +256,30 @@ impl Poller {
         // sockets not registered for OUT is probed without touching epoll.
         let probed = self.apply_interest(fds, epfd);
         let earliest = self.clocks.iter().map(|c| c.deadline).min();
-        let mut fired = matches!(probed, Wake::Fired);
-        let mut woke = matches!(probed, Wake::Nothing);
-        // Something is already reported: only collect what else is ready.
+        let mut fired = matches!(probed.wake, Wake::Fired);
+        let mut woke = matches!(probed.wake, Wake::Nothing);
+        // Something is already reported: only collect what else is ready,
+        // unless the probe already asked every subscribed descriptor.
         let mut drain = fired || woke;
+        let mut answered = drain && probed.complete;
         loop {
             let timeout = if drain {
                 Some(0)
             } else {
                 earliest.map(|d| d.saturating_sub(clock::now_ns(libc::CLOCK_MONOTONIC)))
             };
-            let n = match self.wait(epfd, timeout) {
-                Ok(n) => n,
-                Err(errno) => {
-                    for p in &mut self.pending {
-                        p.fired = true;
-                        p.event.error = errno.0;
+            let n = if std::mem::take(&mut answered) {
+                0
+            } else {
+                match self.wait(epfd, timeout) {
+                    Ok(n) => n,
+                    Err(errno) => {
+                        for p in &mut self.pending {
+                            p.fired = true;
+                            p.event.error = errno.0;
+                        }
+                        break;
                     }
-                    break;
                 }
             };
             for k in 0..n {
