@@ -1,6 +1,7 @@
 //! What the MySQL and PostgreSQL stores share around their drivers: the availability
 //! state and its supervisor, the `DB_TIMEOUT_MS` budget of each operation, the
-//! once-per-instance migration flag, and the counters `/metrics` reports.
+//! once-per-instance migration flag and the newer-schema warning, and the counters
+//! `/metrics` reports.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -132,5 +133,20 @@ impl SqlGuard {
             }),
             cache: None,
         }
+    }
+}
+
+/// Warns when the database already holds a schema version newer than `known`, the
+/// newest this build has: it keeps running, since migrations only ever add.
+pub(crate) fn warn_if_schema_is_newer<V: Copy + Ord>(applied: &[V], known: V)
+where
+    i64: From<V>,
+{
+    if let Some(newest) = applied.iter().copied().max().filter(|v| *v > known) {
+        tracing::warn!(
+            database_version = i64::from(newest),
+            known_version = i64::from(known),
+            "the database schema is newer than this build knows; continuing (migrations only add)"
+        );
     }
 }

@@ -8,6 +8,8 @@
 use mysql_async::prelude::*;
 use mysql_async::Conn;
 
+use crate::store::sql_guard::warn_if_schema_is_newer;
+
 /// The name of the advisory lock that serialises migrations across instances.
 const LOCK_NAME: &str = "edge_service.schema_migrations";
 /// How long an instance waits for another one's migrations, in seconds.
@@ -78,13 +80,7 @@ async fn apply_missing(conn: &mut Conn) -> Result<(), String> {
         .query("SELECT version FROM schema_migrations")
         .await
         .map_err(|e| format!("cannot read schema_migrations: {e}"))?;
-    if let Some(newest) = applied.iter().max().filter(|v| **v > latest_version()) {
-        tracing::warn!(
-            database_version = newest,
-            known_version = latest_version(),
-            "the database schema is newer than this build knows; continuing (migrations only add)"
-        );
-    }
+    warn_if_schema_is_newer(&applied, latest_version());
     for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         for statement in migration.statements {
             conn.query_drop(*statement)

@@ -5,6 +5,8 @@
 
 use tokio_postgres::Client;
 
+use crate::store::sql_guard::warn_if_schema_is_newer;
+
 /// The advisory lock key that serialises migrations ("edge_mig" in ASCII).
 const LOCK_KEY: i64 = 0x6564_6765_5f6d_6967;
 
@@ -85,13 +87,7 @@ async fn apply_missing(client: &mut Client) -> Result<(), String> {
         .iter()
         .filter_map(|row| row.try_get(0).ok())
         .collect();
-    if let Some(newest) = applied.iter().max().filter(|v| **v > latest_version()) {
-        tracing::warn!(
-            database_version = newest,
-            known_version = latest_version(),
-            "the database schema is newer than this build knows; continuing (migrations only add)"
-        );
-    }
+    warn_if_schema_is_newer(&applied, latest_version());
     for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         let failed = |e: tokio_postgres::Error| format!("migration {} failed: {e}", migration.version);
         let transaction = client.transaction().await.map_err(failed)?;
