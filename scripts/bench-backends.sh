@@ -41,9 +41,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step "Starting private MariaDB, PostgreSQL and Redis"
-db_start mariadb "$EDGE_DB_ROOT/mariadb" >/dev/null
-db_start postgres "$EDGE_DB_ROOT/postgres" >/dev/null
-redis_url=$(db_start redis "$EDGE_DB_ROOT/redis")
+db_start_private_servers
 results="$EDGE_DB_ROOT/results.txt"
 : >"$results"
 
@@ -80,9 +78,9 @@ for backend in $BACKENDS; do
     case "$backend" in
       memory) ;;
       mysql) env_pairs+=("DATABASE_URL=$(db_fresh "$EDGE_DB_ROOT/mariadb")") ;;
-      mysql+redis) env_pairs+=("DATABASE_URL=$(db_fresh "$EDGE_DB_ROOT/mariadb")" "REDIS_URL=$redis_url") ;;
+      mysql+redis) env_pairs+=("DATABASE_URL=$(db_fresh "$EDGE_DB_ROOT/mariadb")" "REDIS_URL=$DB_REDIS_URL") ;;
       postgres) env_pairs+=("DATABASE_URL=$(db_fresh "$EDGE_DB_ROOT/postgres")") ;;
-      postgres+redis) env_pairs+=("DATABASE_URL=$(db_fresh "$EDGE_DB_ROOT/postgres")" "REDIS_URL=$redis_url") ;;
+      postgres+redis) env_pairs+=("DATABASE_URL=$(db_fresh "$EDGE_DB_ROOT/postgres")" "REDIS_URL=$DB_REDIS_URL") ;;
       *) die "unknown backend '$backend' (memory, mysql, mysql+redis, postgres, postgres+redis)" ;;
     esac
     step "$backend on $runtime: seeding $USERS users, then wrk -c$CONNECTIONS for $DURATION"

@@ -34,9 +34,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step "Starting private MariaDB, PostgreSQL and Redis under $EDGE_DB_ROOT"
-db_start mariadb "$EDGE_DB_ROOT/mariadb" >/dev/null
-db_start postgres "$EDGE_DB_ROOT/postgres" >/dev/null
-redis_url=$(db_start redis "$EDGE_DB_ROOT/redis")
+db_start_private_servers
 
 # The suite starts a service per test and expects an empty store each time, as the
 # memory store gives. This runner wrapper (pointed to by EDGE_HOST_BIN, or put first on
@@ -66,8 +64,8 @@ run_suite() {
     memory) ;;
     mysql) server=mariadb ;;
     postgres) server=postgres ;;
-    mysql+redis) server=mariadb cache=$redis_url ;;
-    postgres+redis) server=postgres cache=$redis_url ;;
+    mysql+redis) server=mariadb cache=$DB_REDIS_URL ;;
+    postgres+redis) server=postgres cache=$DB_REDIS_URL ;;
     *) die "unknown backend '$backend' (memory, mysql, postgres, mysql+redis, postgres+redis)" ;;
   esac
   step "API suite on backend: $backend"

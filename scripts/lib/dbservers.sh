@@ -88,6 +88,15 @@ db_start() {
   cat "$dir/url"
 }
 
+# db_start_private_servers: starts MariaDB, PostgreSQL and Redis in the mariadb/,
+# postgres/ and redis/ directories under $EDGE_DB_ROOT (db_stop_all stops them);
+# sets DB_REDIS_URL to Redis's URL.
+db_start_private_servers() {
+  db_start mariadb "$EDGE_DB_ROOT/mariadb" >/dev/null
+  db_start postgres "$EDGE_DB_ROOT/postgres" >/dev/null
+  DB_REDIS_URL=$(db_start redis "$EDGE_DB_ROOT/redis")
+}
+
 db_start_mariadb() {
   local dir=$1 port; port=$(cat "$dir/port")
   local user; user=$(db_owner mariadb)
