@@ -47,6 +47,15 @@ def _relative(path, repo):
     return path
 
 
+# Where the native service and the peers listen, from their environment ({port} filled in).
+LISTEN_ENV = {"PORT": "{port}", "HOST": "127.0.0.1"}
+
+
+def _wasm_argv(runtime, module, *flags):
+    """argv(port) for a Wasm runtime, which hands the module PORT and HOST with `--env`."""
+    return lambda port: [runtime, "run", *flags, "--env", f"PORT={port}", "--env", "HOST=127.0.0.1", module]
+
+
 def build_rows(paths):
     """All rows, in the article's order: native first (the baseline), Wasm, peers."""
     p = paths
@@ -55,7 +64,7 @@ def build_rows(paths):
             key="native",
             label="Rust native (edge_service, hyper)",
             argv=lambda port: [p["native"]],
-            env={"PORT": "{port}", "HOST": "127.0.0.1"},
+            env=dict(LISTEN_ENV),
             cwd="",
             artifact_paths=[p["native"]],
             artifact_note="stripped release binary",
@@ -64,9 +73,7 @@ def build_rows(paths):
         Row(
             key="edge-host",
             label="Rust+Wasm on edge-host (wasmtime, warm cache)",
-            argv=lambda port: [
-                p["edge_host"], "run", "--env", f"PORT={port}", "--env", "HOST=127.0.0.1", p["wasm"],
-            ],
+            argv=_wasm_argv(p["edge_host"], p["wasm"]),
             env={},
             cwd="",
             artifact_paths=[p["wasm"]],
@@ -86,9 +93,7 @@ def build_rows(paths):
             Row(
                 key="wasmedge-interp",
                 label="Rust+Wasm on WasmEdge (interpreter)",
-                argv=lambda port: [
-                    wasmedge, "run", "--env", f"PORT={port}", "--env", "HOST=127.0.0.1", p["wasm"],
-                ],
+                argv=_wasm_argv(wasmedge, p["wasm"]),
                 env={},
                 cwd="",
                 artifact_paths=[p["wasm"]],
@@ -100,10 +105,7 @@ def build_rows(paths):
                 key="wasmedge-aot",
                 label="Rust+Wasm on WasmEdge (AOT)",
                 # WasmEdge 0.17 interprets even an AOT file unless told --run-mode=aot.
-                argv=lambda port: [
-                    wasmedge, "run", "--run-mode=aot", "--env", f"PORT={port}", "--env", "HOST=127.0.0.1",
-                    p["wasm_aot"],
-                ],
+                argv=_wasm_argv(wasmedge, p["wasm_aot"], "--run-mode=aot"),
                 env={},
                 cwd="",
                 artifact_paths=[p["wasm_aot"]],
@@ -119,7 +121,7 @@ def build_rows(paths):
             key="node-http",
             label="Node.js (node:http)",
             argv=lambda port: [node, "server.js"],
-            env={"PORT": "{port}", "HOST": "127.0.0.1", "NODE_ENV": "production"},
+            env={**LISTEN_ENV, "NODE_ENV": "production"},
             cwd=p["node_http_dir"],
             artifact_paths=[os.path.join(p["node_http_dir"], "server.js")],
             artifact_note="server.js (runtime not counted)",
@@ -130,7 +132,7 @@ def build_rows(paths):
             key="express",
             label="Node.js (Express)",
             argv=lambda port: [node, "server.js"],
-            env={"PORT": "{port}", "HOST": "127.0.0.1", "NODE_ENV": "production"},
+            env={**LISTEN_ENV, "NODE_ENV": "production"},
             cwd=p["express_dir"],
             artifact_paths=[
                 os.path.join(p["express_dir"], "server.js"),
@@ -147,7 +149,7 @@ def build_rows(paths):
             key="go",
             label="Go (net/http)",
             argv=lambda port: [p["go"]],
-            env={"PORT": "{port}", "HOST": "127.0.0.1"},
+            env=dict(LISTEN_ENV),
             cwd="",
             artifact_paths=[p["go"]],
             artifact_note="static binary",
