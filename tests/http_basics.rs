@@ -4,35 +4,24 @@ mod common;
 
 use std::thread;
 
-use common::{run_to_exit, TestApp};
+use common::{assert_error, assert_json, run_to_exit, TestApp};
 
 #[test]
 fn hello_returns_the_greeting_as_json() {
     let app = TestApp::spawn();
-    let response = app.get("/api/hello");
-    assert_eq!(response.status, 200);
-    assert_eq!(response.header("content-type"), Some("application/json"));
-    assert_eq!(response.json(), serde_json::json!({"message": "Hello from Wasm!"}));
+    assert_eq!(assert_json(&app.get("/api/hello"), 200), serde_json::json!({"message": "Hello from Wasm!"}));
 }
 
 #[test]
 fn health_returns_ok() {
     let app = TestApp::spawn();
-    let response = app.get("/api/health");
-    assert_eq!(response.status, 200);
-    assert_eq!(response.header("content-type"), Some("application/json"));
-    assert_eq!(response.json(), serde_json::json!({"status": "ok"}));
+    assert_eq!(assert_json(&app.get("/api/health"), 200), serde_json::json!({"status": "ok"}));
 }
 
 #[test]
 fn unknown_path_returns_json_404() {
     let app = TestApp::spawn();
-    let response = app.get("/nope");
-    assert_eq!(response.status, 404);
-    assert_eq!(response.header("content-type"), Some("application/json"));
-    let body = response.json();
-    assert_eq!(body["error"]["code"], "not_found");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert_error(&app.get("/nope"), 404, "not_found");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{assert_json, TestApp};
 use edge_service::api::openapi::DOCUMENT;
 use edge_service::api::routes::ROUTES;
 use serde_json::Value;
@@ -11,10 +11,7 @@ use serde_json::Value;
 #[test]
 fn served_document_is_openapi_3_1_and_matches_the_route_table() {
     let app = TestApp::spawn();
-    let response = app.get("/api/openapi.json");
-    assert_eq!(response.status, 200);
-    assert_eq!(response.header("content-type"), Some("application/json"));
-    let served = response.json();
+    let served = assert_json(&app.get("/api/openapi.json"), 200);
     let compiled: Value = serde_json::from_str(DOCUMENT).expect("compiled document is JSON");
     assert_eq!(served, compiled);
     assert_eq!(served["openapi"], "3.1.0");

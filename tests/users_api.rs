@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::users::id_of;
 use common::{
-    assert_error, create_user, create_user_with_id, random_id_base, send_json, unique_email, TestApp,
+    assert_error, assert_json, create_user, create_user_with_id, random_id_base, send_json, unique_email,
+    TestApp,
 };
 use serde_json::json;
 
@@ -16,9 +17,7 @@ fn post_creates_user_and_returns_201_with_location_and_body() {
     let app = TestApp::spawn();
     let email = unique_email("create");
     let response = create_user(&mut app.connect(), "  Ada Lovelace ", &email);
-    assert_eq!(response.status, 201, "{}", response.text());
-    assert_eq!(response.header("content-type"), Some("application/json"));
-    let body = response.json();
+    let body = assert_json(&response, 201);
     let id = id_of(&body);
     assert!(id >= 1);
     assert_eq!(body, json!({"id": id, "name": "Ada Lovelace", "email": email}));
@@ -187,9 +186,7 @@ fn list_returns_200_with_users_ordered_by_id() {
         assert_eq!(response.status, 201);
     }
     let response = connection.request("GET", &format!("/api/users?after={}&limit=3", base - 1), &[], b"");
-    assert_eq!(response.status, 200);
-    assert_eq!(response.header("content-type"), Some("application/json"));
-    let ids: Vec<u64> = response.json().as_array().expect("array").iter().map(id_of).collect();
+    let ids: Vec<u64> = assert_json(&response, 200).as_array().expect("array").iter().map(id_of).collect();
     assert_eq!(ids, vec![base, base + 1, base + 2]);
     let all = connection.request("GET", "/api/users", &[], b"").json();
     let ids: Vec<u64> = all.as_array().expect("array").iter().map(id_of).collect();

@@ -25,7 +25,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub use client::{HttpConnection, HttpResponse};
-pub use users::{assert_error, create_user, create_user_with_id, random_id_base, send_json, unique_email};
+pub use users::{
+    assert_error, assert_json, create_user, create_user_with_id, random_id_base, send_json, unique_email,
+};
 
 /// How long a service may take to print its listening line (first start compiles).
 const START_TIMEOUT: Duration = Duration::from_secs(120);

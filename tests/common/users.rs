@@ -51,13 +51,18 @@ pub fn create_user_with_id(
     send_json(connection, "POST", "/api/users", &serde_json::json!({"id": id, "name": name, "email": email}))
 }
 
+/// Asserts `response` is a JSON answer with `status`, and returns its body.
+pub fn assert_json(response: &HttpResponse, status: u16) -> Value {
+    assert_eq!(response.status, status, "body: {}", response.text());
+    assert_eq!(response.header("content-type"), Some("application/json"), "{}", response.text());
+    response.json()
+}
+
 /// Asserts `response` is the JSON error `status`/`code`, with the right headers, and
 /// returns its message.
 pub fn assert_error(response: &HttpResponse, status: u16, code: &str) -> String {
-    assert_eq!(response.status, status, "body: {}", response.text());
-    assert_eq!(response.header("content-type"), Some("application/json"), "{}", response.text());
+    let body = assert_json(response, status);
     assert!(response.header("x-request-id").is_some(), "no x-request-id");
-    let body = response.json();
     assert_eq!(body["error"]["code"], code, "{body}");
     let message = body["error"]["message"].as_str().unwrap_or_default().to_owned();
     assert!(!message.is_empty(), "empty message: {body}");
