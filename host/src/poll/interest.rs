@@ -127,13 +127,16 @@ impl Poller {
         // When a write probe is needed anyway and every subscribed descriptor
         // is one of a few sockets, the probe asks them all (reads too): a
         // readiness found then is the whole answer, without an epoll wait.
-        let whole = !self.edge && self.touched.len() <= WHOLE_PROBE_MAX && self.touched_all_sockets(fds);
+        let mut whole = !self.edge && self.touched.len() <= WHOLE_PROBE_MAX;
+        // Which of `touched` (by position) got a write probe.
+        let mut write_probed: u64 = 0;
         for k in 0..self.touched.len() {
             let fd = self.touched[k];
             let Ok(entry) = fds.get(fd) else {
                 continue;
             };
             let is_socket = matches!(entry.kind, FdKind::Socket(_));
+            whole &= is_socket;
             let raw = entry.raw_fd();
             let slot = entry.poll[slot_index];
             let (read, write) = (slot.read_sub != 0, slot.write_sub != 0);
@@ -149,6 +152,9 @@ impl Poller {
                 }
                 self.probes.push(libc::pollfd { fd: raw, events: wanted, revents: 0 });
                 self.probe_fds.push(fd);
+                if k < 64 {
+                    write_probed |= 1 << k;
+                }
                 continue;
             }
             self.register(fds, epfd, fd, events_for(read, write, self.edge));
@@ -159,10 +165,10 @@ impl Poller {
         let write_probes = self.probes.len();
         if whole {
             for k in 0..self.touched.len() {
-                let fd = self.touched[k];
-                if self.probe_fds[..write_probes].contains(&fd) {
+                if write_probed & (1 << k) != 0 {
                     continue;
                 }
+                let fd = self.touched[k];
                 let Ok(entry) = fds.get(fd) else {
                     continue;
                 };
@@ -188,6 +194,10 @@ impl Poller {
         let mut wake = Wake::Stale;
         for i in 0..self.probes.len() {
             let revents = if ready { self.probes[i].revents as u32 } else { 0 };
+            if revents == 0 && i >= write_probes {
+                // Asked only for the whole answer, and nothing is ready.
+                continue;
+            }
             let fd = self.probe_fds[i];
             let Ok(entry) = fds.get(fd) else {
                 continue;
@@ -207,29 +217,19 @@ impl Poller {
                     continue;
                 }
             }
+            if revents == 0 {
+                continue;
+            }
             // Without the whole probe, reads are left to epoll, which sees
             // the same state.
             let read_sub = if whole { slot.read_sub } else { 0 };
-            let outcome = if revents == 0 {
-                Wake::Stale
-            } else {
-                self.apply_readiness(revents, read_sub, slot.write_sub, raw, !listening)
-            };
-            match outcome {
+            match self.apply_readiness(revents, read_sub, slot.write_sub, raw, !listening) {
                 Wake::Fired => wake = Wake::Fired,
                 Wake::Nothing if matches!(wake, Wake::Stale) => wake = Wake::Nothing,
                 _ => {}
             }
         }
         Probe { wake, complete: whole }
-    }
-
-    /// Whether every descriptor subscribed in this call is a socket (poll(2)
-    /// and epoll agree on sockets; a regular file, which epoll refuses, does not).
-    fn touched_all_sockets(&self, fds: &FdTable) -> bool {
-        self.touched
-            .iter()
-            .all(|&fd| matches!(fds.get(fd), Ok(entry) if matches!(entry.kind, FdKind::Socket(_))))
     }
 }
 
