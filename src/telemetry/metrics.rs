@@ -4,13 +4,12 @@
 //! values are `&'static str` route templates, a method enum and the numeric status,
 //! and each figure is an atomic (or an uncontended lock on the single-threaded
 //! runtime). The two series a request updates are found through a small cache keyed
-//! by (template, method, status) with a cheap hash, instead of hashing both label sets
+//! by (template, method, status) with FxHash (`rustc-hash`), instead of hashing both label sets
 //! with SipHash on every request. Other components (database pools, caches) add their own figures with
 //! [`Metrics::register`] or [`Metrics::register_collector`]; they appear in the same
 //! scrape under the `edge_service_` prefix.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -24,6 +23,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Metric;
 use prometheus_client::registry::{Registry, Unit};
+use rustc_hash::FxBuildHasher;
 
 /// Upper bounds (seconds) of the request latency buckets: 100 µs to 10 s.
 const LATENCY_BUCKETS: [f64; 16] =
@@ -134,50 +134,6 @@ struct SeriesKey {
     status: u16,
 }
 
-/// A multiply-rotate hash for [`SeriesKey`]s. No client chooses these keys (templates
-/// come from the route table; methods and statuses are bounded sets), so SipHash's
-/// flooding protection buys nothing here, and its cost is paid on every request.
-#[derive(Debug, Default)]
-struct SeriesKeyHasher(u64);
-
-impl SeriesKeyHasher {
-    fn add(&mut self, value: u64) {
-        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for SeriesKeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.add(u64::from(*byte));
-        }
-    }
-
-    fn write_u8(&mut self, value: u8) {
-        self.add(u64::from(value));
-    }
-
-    fn write_u16(&mut self, value: u16) {
-        self.add(u64::from(value));
-    }
-
-    fn write_u32(&mut self, value: u32) {
-        self.add(u64::from(value));
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.add(value);
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.add(value as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// The service's metrics and the registry they are served from.
 #[derive(Debug)]
 pub struct Metrics {
@@ -197,8 +153,9 @@ pub struct Metrics {
     store_errors: Family<StoreErrorLabels, Counter>,
     /// The `requests` and `latency` series of each (template, method, status) seen so
     /// far, so recording a request needs no label-set lookups. Bounded: templates,
-    /// methods and statuses are all finite sets.
-    series: Mutex<HashMap<SeriesKey, RequestSeries, BuildHasherDefault<SeriesKeyHasher>>>,
+    /// methods and statuses are all finite sets. FxHash rather than SipHash: no
+    /// client chooses these keys, so flooding protection would buy nothing.
+    series: Mutex<HashMap<SeriesKey, RequestSeries, FxBuildHasher>>,
 }
 
 fn latency_histogram() -> Histogram {
