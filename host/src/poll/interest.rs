@@ -43,6 +43,19 @@ fn events_for(read: bool, write: bool, edge: bool) -> u32 {
     events
 }
 
+/// The `poll(2)` events a probe asks a descriptor for: hang-up always, plus
+/// what it is subscribed for.
+fn probe_events(read: bool, write: bool) -> libc::c_short {
+    let mut events = libc::POLLRDHUP;
+    if read {
+        events |= libc::POLLIN;
+    }
+    if write {
+        events |= libc::POLLOUT;
+    }
+    events
+}
+
 impl Poller {
     /// Phase 1: error events, or the subscription noted on its descriptor
     /// (WasmEdge's `Poller::read`/`write` checks, in the same order).
@@ -146,11 +159,7 @@ impl Poller {
                 if read && slot.registered & libc::EPOLLIN as u32 == 0 {
                     self.register(fds, epfd, fd, events_for(true, false, false));
                 }
-                let mut wanted = libc::POLLOUT | libc::POLLRDHUP;
-                if read {
-                    wanted |= libc::POLLIN;
-                }
-                self.probes.push(libc::pollfd { fd: raw, events: wanted, revents: 0 });
+                self.probes.push(libc::pollfd { fd: raw, events: probe_events(read, true), revents: 0 });
                 self.probe_fds.push(fd);
                 if k < 64 {
                     write_probed |= 1 << k;
@@ -173,14 +182,8 @@ impl Poller {
                     continue;
                 };
                 let slot = entry.poll[slot_index];
-                let mut wanted = libc::POLLRDHUP;
-                if slot.read_sub != 0 {
-                    wanted |= libc::POLLIN;
-                }
-                if slot.write_sub != 0 {
-                    wanted |= libc::POLLOUT;
-                }
-                self.probes.push(libc::pollfd { fd: entry.raw_fd(), events: wanted, revents: 0 });
+                let events = probe_events(slot.read_sub != 0, slot.write_sub != 0);
+                self.probes.push(libc::pollfd { fd: entry.raw_fd(), events, revents: 0 });
                 self.probe_fds.push(fd);
             }
         }
