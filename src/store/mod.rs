@@ -9,6 +9,7 @@
 
 mod availability;
 mod cache;
+mod connection_pool;
 mod error;
 mod figures;
 mod memory;

@@ -239,10 +239,32 @@ impl TestApp {
     }
 }
 
+/// Lines of the service's log shown with a failing test: every line that is not a
+/// plain INFO line (warnings and errors name the cause of a 503 or a 500), and the
+/// last few lines whatever their level.
+const TAIL_ON_FAILURE: usize = 15;
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if thread::panicking() {
+            let lines = self.logs();
+            let tail_from = lines.len().saturating_sub(TAIL_ON_FAILURE);
+            let shown: Vec<&String> = lines
+                .iter()
+                .enumerate()
+                .filter(|(n, line)| {
+                    *n >= tail_from || !(line.contains(" INFO ") || line.contains("\"level\":\"INFO\""))
+                })
+                .map(|(_, line)| line)
+                .take(200)
+                .collect();
+            eprintln!("--- the service's log (non-INFO lines and the last {TAIL_ON_FAILURE}) ---");
+            for line in shown {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 

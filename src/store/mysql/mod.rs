@@ -1,12 +1,15 @@
 //! The MySQL/MariaDB store: `mysql_async` (the `mysql_async_wasi` fork inside
-//! WasmEdge) with its connection pool.
+//! WasmEdge) behind the service's own [connection pool](super::connection_pool)
+//! (the driver's pool can stall under bursts; see there).
 //!
-//! Every statement is a prepared statement with bound parameters. Each call runs in
-//! autocommit mode, so when it returns `Ok` the server has committed the row. Every
-//! operation, the wait for a pooled connection included, is bounded by
-//! `DB_TIMEOUT_MS`; a connection whose query ran out of time is closed and killed on
-//! the server, never handed to the next request with an unread answer on it.
+//! Every statement is a prepared statement with bound parameters, prepared once per
+//! connection (the driver's statement cache). Each call runs in autocommit mode, so
+//! when it returns `Ok` the server has committed the row. Every operation, the wait
+//! for a pooled connection included, is bounded by `DB_TIMEOUT_MS`; a connection whose
+//! query ran out of time is closed and killed on the server, never handed to the next
+//! request with an unread answer on it.
 
+mod connector;
 mod errors;
 mod schema;
 
@@ -17,9 +20,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use mysql_async::prelude::*;
-use mysql_async::{Conn, OptsBuilder, Pool, PoolConstraints, PoolOpts};
-use tokio::sync::Semaphore;
+use mysql_async::{Conn, Opts, OptsBuilder};
 
+use self::connector::MySqlConnector;
+use super::connection_pool::ConnectionPool;
 use super::rows::user_from_columns;
 use super::sql_guard::{Phase, Probe, SqlGuard};
 use super::{StoreError, StoreFigures, UserStore};
@@ -35,12 +39,8 @@ pub struct MySqlStore {
 }
 
 struct Inner {
-    /// The driver's pool: opens connections on demand up to `DB_POOL_SIZE`.
-    pool: Pool,
-    /// One permit per pooled connection. Requests queue here, never inside the driver's
-    /// pool: under a burst of more requests than connections, mysql_async 0.33's waiter
-    /// queue can miss a wake-up and leave a request stalled until some other pool event.
-    permits: Semaphore,
+    /// Up to `DB_POOL_SIZE` connections, opened on demand.
+    pool: ConnectionPool<MySqlConnector>,
     /// Availability, the time budget, the migration flag and the counters.
     guard: SqlGuard,
 }
@@ -49,10 +49,6 @@ impl MySqlStore {
     /// Creates the pool (no connection is opened yet) and starts the supervisor that
     /// connects, migrates, and reconnects after failures. Call inside the runtime.
     pub(crate) fn start(url: &DatabaseUrl, config: &DatabaseConfig) -> Self {
-        let constraints = PoolConstraints::new(0, config.pool_size).unwrap_or_default();
-        let pool_opts = PoolOpts::default()
-            .with_constraints(constraints)
-            .with_inactive_connection_ttl(Duration::from_secs(60));
         let opts = OptsBuilder::default()
             .ip_or_hostname(url.host.clone())
             .tcp_port(url.port)
@@ -63,11 +59,9 @@ impl MySqlStore {
             .prefer_socket(false)
             // UPDATE reports matched rows, so an unchanged row still counts as found.
             .client_found_rows(true)
-            .stmt_cache_size(32)
-            .pool_opts(pool_opts);
+            .stmt_cache_size(32);
         let inner = Arc::new(Inner {
-            pool: Pool::new(opts),
-            permits: Semaphore::new(config.pool_size),
+            pool: ConnectionPool::new(MySqlConnector { opts: Opts::from(opts) }, config.pool_size),
             guard: SqlGuard::new("MySQL", config),
         });
         inner.guard.supervise(inner.clone());
@@ -85,12 +79,15 @@ impl MySqlStore {
 impl Probe for Inner {
     /// Connects, migrates once, and pings.
     async fn probe(&self) -> Result<(), String> {
-        let mut conn = self.pool.get_conn().await.map_err(|e| e.to_string())?;
+        let mut lease = self.pool.get().await.map_err(|e| e.to_string())?;
+        let conn = lease.connection().ok_or("pooled connection missing")?;
         if self.guard.needs_migration() {
-            schema::migrate(&mut conn).await?;
+            schema::migrate(conn).await?;
             self.guard.migrated();
         }
-        conn.ping().await.map_err(|e| e.to_string())
+        conn.ping().await.map_err(|e| e.to_string())?;
+        lease.reusable();
+        Ok(())
     }
 }
 
@@ -101,22 +98,32 @@ impl Inner {
         F: for<'c> FnOnce(&'c mut Conn) -> QueryFuture<'c, T>,
     {
         let started = self.guard.begin()?;
-        let acquire = async {
-            // The semaphore is never closed, so acquiring cannot fail; `ok()` keeps it total.
-            let permit = self.permits.acquire().await.ok();
-            self.pool.get_conn().await.map(|conn| (conn, permit))
-        };
-        let (mut conn, _permit) = match self.guard.within(started, acquire).await {
-            Some(Ok(acquired)) => acquired,
+        let mut lease = match self.guard.within(started, self.pool.get()).await {
+            Some(Ok(lease)) => lease,
             Some(Err(error)) => return Err(self.failed(error)),
             None => return Err(self.guard.timed_out(Phase::Connect)),
         };
         let _lent = self.guard.lend();
-        match self.guard.within(started, query(&mut conn)).await {
-            Some(Ok(value)) => Ok(value),
-            Some(Err(error)) => Err(self.failed(error)),
+        let conn = lease
+            .connection()
+            .ok_or_else(|| StoreError::Internal("pooled MySQL connection missing".to_owned()))?;
+        match self.guard.within(started, query(conn)).await {
+            Some(Ok(value)) => {
+                lease.reusable();
+                Ok(value)
+            }
+            Some(Err(error)) => {
+                let classified = errors::classify(error);
+                if !classified.connection_lost {
+                    // A server error (a duplicate key, say): the connection is fine.
+                    lease.reusable();
+                }
+                Err(self.guard.failed(classified.error, classified.connection_lost))
+            }
             None => {
-                self.discard(conn);
+                if let Some(conn) = lease.take() {
+                    self.discard(conn);
+                }
                 Err(self.guard.timed_out(Phase::Answer))
             }
         }
@@ -132,14 +139,14 @@ impl Inner {
     /// the query is killed on the server so it stops holding locks and a thread.
     fn discard(&self, conn: Conn) {
         let id = conn.id();
-        let pool = self.pool.clone();
+        let opts = self.pool.connector().opts.clone();
         tokio::spawn(async move {
-            // `disconnect` marks the connection closed first, so even if it is cut short
-            // the pool drops it instead of reusing it.
             let _ = tokio::time::timeout(Duration::from_secs(1), conn.disconnect()).await;
+            // On a connection of its own, outside the pool: the pool may be exhausted.
             let kill = async {
-                let mut other = pool.get_conn().await?;
-                other.query_drop(format!("KILL {id}")).await
+                let mut other = Conn::new(opts).await?;
+                other.query_drop(format!("KILL {id}")).await?;
+                other.disconnect().await
             };
             match tokio::time::timeout(Duration::from_secs(2), kill).await {
                 Ok(Ok(())) => tracing::debug!(connection = id, "killed a timed-out MySQL connection"),
@@ -177,7 +184,7 @@ impl UserStore for MySqlStore {
     }
 
     fn figures(&self) -> StoreFigures {
-        self.inner.guard.figures(0)
+        self.inner.guard.figures(self.inner.pool.idle_count())
     }
 
     async fn list(&self, after: Option<UserId>, limit: u32) -> Result<Vec<User>, StoreError> {

@@ -1,5 +1,6 @@
 //! The PostgreSQL store: `tokio-postgres` (the `tokio-postgres_wasi` fork inside
-//! WasmEdge) behind a small pool of its own.
+//! WasmEdge) behind the service's own
+//! [connection pool](super::connection_pool).
 //!
 //! Every statement is prepared once per connection and run with bound parameters.
 //! Each write is a single statement in autocommit mode (id allocation and insert in one
@@ -7,7 +8,7 @@
 //! the wait for a pooled connection included, is bounded by `DB_TIMEOUT_MS`; a
 //! connection whose query ran out of time is closed and the query cancelled.
 
-mod pool;
+mod connection;
 mod schema;
 
 use std::future::Future;
@@ -17,7 +18,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_postgres::error::SqlState;
 
-use self::pool::{PgConnection, PgPool};
+use self::connection::{PgConnection, PgConnector};
+use super::connection_pool::ConnectionPool;
 use super::rows::{id_to_i64, user_from_columns};
 use super::sql_guard::{Phase, Probe, SqlGuard};
 use super::{Conflict, StoreError, StoreFigures, UserStore};
@@ -49,7 +51,7 @@ pub struct PostgresStore {
 
 struct Inner {
     /// Up to `DB_POOL_SIZE` connections.
-    pool: PgPool,
+    pool: ConnectionPool<PgConnector>,
     /// Availability, the time budget, the migration flag and the counters.
     guard: SqlGuard,
 }
@@ -69,7 +71,7 @@ impl PostgresStore {
             pg.password(password.expose());
         }
         let inner = Arc::new(Inner {
-            pool: PgPool::new(pg, config.pool_size),
+            pool: ConnectionPool::new(PgConnector { config: pg }, config.pool_size),
             guard: SqlGuard::new("PostgreSQL", config),
         });
         inner.guard.supervise(inner.clone());
@@ -93,7 +95,9 @@ impl Probe for Inner {
             schema::migrate(&mut connection.client).await?;
             self.guard.migrated();
         }
-        connection.client.simple_query("SELECT 1").await.map(drop).map_err(|e| e.to_string())
+        connection.client.simple_query("SELECT 1").await.map_err(|e| e.to_string())?;
+        lease.reusable();
+        Ok(())
     }
 }
 
@@ -114,10 +118,22 @@ impl Inner {
             .connection()
             .ok_or_else(|| StoreError::Internal("pooled PostgreSQL connection missing".to_owned()))?;
         match self.guard.within(started, query(connection)).await {
-            Some(Ok(value)) => Ok(value),
-            Some(Err(error)) => Err(self.failed(error)),
+            Some(Ok(value)) => {
+                lease.reusable();
+                Ok(value)
+            }
+            Some(Err(error)) => {
+                let (mapped, lost) = classify(&error);
+                if !lost {
+                    // A server error (a unique violation, say): the connection is fine.
+                    lease.reusable();
+                }
+                Err(self.guard.failed(mapped, lost))
+            }
             None => {
-                lease.discard();
+                if let Some(connection) = lease.take() {
+                    connection.close_and_cancel();
+                }
                 Err(self.guard.timed_out(Phase::Answer))
             }
         }
