@@ -12,6 +12,10 @@ pub(super) struct Classified {
     pub error: StoreError,
     /// True when the connection or server was lost (mark the database down).
     pub connection_lost: bool,
+    /// True when the server answered with an error and the connection may serve the
+    /// next request; any other failure (I/O, a driver error) may have left an answer
+    /// half read, so the connection is closed.
+    pub connection_fine: bool,
 }
 
 /// MariaDB/MySQL server error codes this store reacts to.
@@ -35,8 +39,9 @@ mod code {
 
 /// Sorts `error` from an operation on the `users` table.
 pub(super) fn classify(error: Error) -> Classified {
-    let lost = |error: StoreError| Classified { error, connection_lost: true };
-    let plain = |error: StoreError| Classified { error, connection_lost: false };
+    let lost = |error: StoreError| Classified { error, connection_lost: true, connection_fine: false };
+    let answered = matches!(error, Error::Server(_));
+    let plain = |error: StoreError| Classified { error, connection_lost: false, connection_fine: answered };
     match error {
         Error::Io(io) => lost(StoreError::Unavailable(format!("MySQL connection failed: {io}"))),
         Error::Driver(DriverError::ConnectionClosed) => {
@@ -60,5 +65,42 @@ pub(super) fn classify(error: Error) -> Classified {
             lost(StoreError::Unavailable(format!("MySQL error {}: {}", server.code, server.message)))
         }
         other => plain(StoreError::Internal(format!("MySQL: {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mysql_async::ServerError;
+
+    use super::*;
+
+    fn server(code: u16, message: &str) -> Error {
+        Error::Server(ServerError { code, message: message.to_owned(), state: "23000".to_owned() })
+    }
+
+    #[test]
+    fn a_duplicate_key_is_a_conflict_on_a_connection_fit_for_reuse() {
+        let classified =
+            classify(server(code::DUPLICATE_ENTRY, "Duplicate entry 'a@b' for key 'users_email_key'"));
+        assert!(matches!(classified.error, StoreError::Conflict(Conflict::Email)));
+        assert!(classified.connection_fine && !classified.connection_lost);
+        let id = classify(server(code::DUPLICATE_ENTRY, "Duplicate entry '7' for key 'PRIMARY'"));
+        assert!(matches!(id.error, StoreError::Conflict(Conflict::Id)));
+    }
+
+    #[test]
+    fn io_and_driver_failures_close_the_connection() {
+        let io = classify(Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset).into()));
+        assert!(io.connection_lost && !io.connection_fine);
+        assert!(matches!(io.error, StoreError::Unavailable(_)));
+        let driver = classify(Error::Driver(DriverError::UnexpectedPacket { payload: vec![0xff] }));
+        assert!(!driver.connection_lost && !driver.connection_fine, "answer may be half read");
+        assert!(matches!(driver.error, StoreError::Internal(_)));
+    }
+
+    #[test]
+    fn a_server_going_away_marks_the_database_down() {
+        let gone = classify(server(1053, "Server shutdown in progress"));
+        assert!(gone.connection_lost && !gone.connection_fine);
     }
 }

@@ -114,8 +114,8 @@ impl Inner {
             }
             Some(Err(error)) => {
                 let classified = errors::classify(error);
-                if !classified.connection_lost {
-                    // A server error (a duplicate key, say): the connection is fine.
+                if classified.connection_fine {
+                    // A server error (a duplicate key, say): the exchange completed.
                     lease.reusable();
                 }
                 Err(self.guard.failed(classified.error, classified.connection_lost))
