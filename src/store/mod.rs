@@ -17,6 +17,7 @@ mod mysql;
 mod open;
 mod postgres;
 mod rows;
+mod sql_driver;
 mod sql_guard;
 mod usage;
 

@@ -1,5 +1,6 @@
 //! What the MySQL and PostgreSQL stores share around their drivers: the availability
-//! state and its supervisor, the `DB_TIMEOUT_MS` budget of each operation, the
+//! state and its supervisor, the path of every operation (a pooled connection, the
+//! `DB_TIMEOUT_MS` budget, what happens to the connection afterwards), the
 //! once-per-instance migration flag and the newer-schema warning, and the counters
 //! `/metrics` reports.
 
@@ -11,6 +12,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::availability::Availability;
+use super::connection_pool::ConnectionPool;
+use super::sql_driver::{Failure, QueryFuture, SqlDriver};
 use super::usage::{Lent, PoolUsage};
 use super::{PoolFigures, StoreError, StoreFigures};
 use crate::config::DatabaseConfig;
@@ -24,7 +27,7 @@ pub(crate) trait Probe: Send + Sync + 'static {
 
 /// Which part of an operation ran out of time.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Phase {
+enum Phase {
     /// Waiting for a pooled connection (or opening one).
     Connect,
     /// Waiting for the answer to a query.
@@ -86,24 +89,65 @@ impl SqlGuard {
 
     /// Starts an operation: fails at once while the database is not up; else returns
     /// the instant its time budget started.
-    pub(crate) fn begin(&self) -> Result<Instant, StoreError> {
+    fn begin(&self) -> Result<Instant, StoreError> {
         self.availability.check().map(|()| Instant::now())
     }
 
     /// Runs `future` within what is left of the budget of an operation begun at
     /// `started`; `None` when the time ran out.
-    pub(crate) async fn within<F: Future>(&self, started: Instant, future: F) -> Option<F::Output> {
+    async fn within<F: Future>(&self, started: Instant, future: F) -> Option<F::Output> {
         let left = self.timeout.saturating_sub(started.elapsed());
         tokio::time::timeout(left, future).await.ok()
     }
 
+    /// Runs `query` on a connection from `pool` within `DB_TIMEOUT_MS`. The connection
+    /// goes back to the pool only if the query finished with a result or a server
+    /// error; after a lost connection, a driver error or a cancelled request it is
+    /// closed, and after a timeout it is [abandoned](SqlDriver::abandon).
+    pub(crate) async fn run<D, T, F>(&self, pool: &ConnectionPool<D>, query: F) -> Result<T, StoreError>
+    where
+        D: SqlDriver,
+        F: for<'c> FnOnce(&'c mut D::Connection) -> QueryFuture<'c, T, D::Error>,
+    {
+        let started = self.begin()?;
+        let mut lease = match self.within(started, pool.get()).await {
+            Some(Ok(lease)) => lease,
+            Some(Err(error)) => return Err(self.failed(pool.connector().classify(error))),
+            None => return Err(self.timed_out(Phase::Connect)),
+        };
+        let _lent = self.lend();
+        let connection = lease
+            .connection()
+            .ok_or_else(|| StoreError::Internal(format!("pooled {} connection missing", self.name)))?;
+        match self.within(started, query(connection)).await {
+            Some(Ok(value)) => {
+                lease.reusable();
+                Ok(value)
+            }
+            Some(Err(error)) => {
+                let failure = pool.connector().classify(error);
+                if failure.connection_fine {
+                    // A server error (a duplicate key, say): the exchange completed.
+                    lease.reusable();
+                }
+                Err(self.failed(failure))
+            }
+            None => {
+                if let Some(connection) = lease.take() {
+                    pool.connector().abandon(connection);
+                }
+                Err(self.timed_out(Phase::Answer))
+            }
+        }
+    }
+
     /// Counts a connection as lent until the guard is dropped.
-    pub(crate) fn lend(&self) -> Lent<'_> {
+    fn lend(&self) -> Lent<'_> {
         self.usage.lend()
     }
 
     /// Records a timeout and builds the 503 for it.
-    pub(crate) fn timed_out(&self, phase: Phase) -> StoreError {
+    fn timed_out(&self, phase: Phase) -> StoreError {
         self.usage.record_timeout();
         let ms = self.timeout.as_millis();
         StoreError::Unavailable(match phase {
@@ -112,12 +156,13 @@ impl SqlGuard {
         })
     }
 
-    /// Passes `error` on, marking the database down first when the connection was lost.
-    pub(crate) fn failed(&self, error: StoreError, connection_lost: bool) -> StoreError {
-        if connection_lost {
-            self.availability.mark_down(&error.to_string());
+    /// Passes the failure's error on, marking the database down first when the
+    /// connection was lost.
+    fn failed(&self, failure: Failure) -> StoreError {
+        if failure.connection_lost {
+            self.availability.mark_down(&failure.error.to_string());
         }
-        error
+        failure.error
     }
 
     /// Pool figures for `/metrics`; `idle` where the driver tells it, else 0.

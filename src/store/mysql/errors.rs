@@ -4,19 +4,8 @@
 
 use mysql_async::{DriverError, Error};
 
+use crate::store::sql_driver::Failure;
 use crate::store::{Conflict, StoreError};
-
-/// How a failed operation is reported, and whether the server looks gone.
-pub(super) struct Classified {
-    /// The error the caller gets.
-    pub error: StoreError,
-    /// True when the connection or server was lost (mark the database down).
-    pub connection_lost: bool,
-    /// True when the server answered with an error and the connection may serve the
-    /// next request; any other failure (I/O, a driver error) may have left an answer
-    /// half read, so the connection is closed.
-    pub connection_fine: bool,
-}
 
 /// MariaDB/MySQL server error codes this store reacts to.
 mod code {
@@ -37,11 +26,12 @@ mod code {
     ];
 }
 
-/// Sorts `error` from an operation on the `users` table.
-pub(super) fn classify(error: Error) -> Classified {
-    let lost = |error: StoreError| Classified { error, connection_lost: true, connection_fine: false };
+/// Sorts `error` from an operation on the `users` table. Only a server error leaves
+/// the connection fit for reuse: after an I/O or driver error an answer may be half read.
+pub(super) fn classify(error: Error) -> Failure {
+    let lost = |error: StoreError| Failure { error, connection_lost: true, connection_fine: false };
     let answered = matches!(error, Error::Server(_));
-    let plain = |error: StoreError| Classified { error, connection_lost: false, connection_fine: answered };
+    let plain = |error: StoreError| Failure { error, connection_lost: false, connection_fine: answered };
     match error {
         Error::Io(io) => lost(StoreError::Unavailable(format!("MySQL connection failed: {io}"))),
         Error::Driver(DriverError::ConnectionClosed) => {

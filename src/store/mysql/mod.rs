@@ -13,10 +13,7 @@ mod connector;
 mod errors;
 mod schema;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use mysql_async::prelude::*;
@@ -25,13 +22,14 @@ use mysql_async::{Conn, Opts, OptsBuilder};
 use self::connector::MySqlConnector;
 use super::connection_pool::ConnectionPool;
 use super::rows::user_from_columns;
-use super::sql_guard::{Phase, Probe, SqlGuard};
+use super::sql_driver;
+use super::sql_guard::{Probe, SqlGuard};
 use super::{StoreError, StoreFigures, UserStore};
 use crate::config::{DatabaseConfig, DatabaseUrl};
 use crate::domain::{NewUser, User, UserChanges, UserId};
 
 /// A query on a borrowed connection, as the boxed future `run` can time out.
-type QueryFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, mysql_async::Error>> + Send + 'c>>;
+type QueryFuture<'c, T> = sql_driver::QueryFuture<'c, T, mysql_async::Error>;
 
 /// Users in a MySQL/MariaDB `users` table.
 pub struct MySqlStore {
@@ -97,65 +95,7 @@ impl Inner {
     where
         F: for<'c> FnOnce(&'c mut Conn) -> QueryFuture<'c, T>,
     {
-        let started = self.guard.begin()?;
-        let mut lease = match self.guard.within(started, self.pool.get()).await {
-            Some(Ok(lease)) => lease,
-            Some(Err(error)) => return Err(self.failed(error)),
-            None => return Err(self.guard.timed_out(Phase::Connect)),
-        };
-        let _lent = self.guard.lend();
-        let conn = lease
-            .connection()
-            .ok_or_else(|| StoreError::Internal("pooled MySQL connection missing".to_owned()))?;
-        match self.guard.within(started, query(conn)).await {
-            Some(Ok(value)) => {
-                lease.reusable();
-                Ok(value)
-            }
-            Some(Err(error)) => {
-                let classified = errors::classify(error);
-                if classified.connection_fine {
-                    // A server error (a duplicate key, say): the exchange completed.
-                    lease.reusable();
-                }
-                Err(self.guard.failed(classified.error, classified.connection_lost))
-            }
-            None => {
-                if let Some(conn) = lease.take() {
-                    self.discard(conn);
-                }
-                Err(self.guard.timed_out(Phase::Answer))
-            }
-        }
-    }
-
-    fn failed(&self, error: mysql_async::Error) -> StoreError {
-        let classified = errors::classify(error);
-        self.guard.failed(classified.error, classified.connection_lost)
-    }
-
-    /// Takes a connection whose query timed out out of service: it may still receive
-    /// that query's answer, so it is closed (never returned to the pool as usable) and
-    /// the query is killed on the server so it stops holding locks and a thread.
-    fn discard(&self, conn: Conn) {
-        let id = conn.id();
-        let opts = self.pool.connector().opts.clone();
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(Duration::from_secs(1), conn.disconnect()).await;
-            // On a connection of its own, outside the pool: the pool may be exhausted.
-            let kill = async {
-                let mut other = Conn::new(opts).await?;
-                other.query_drop(format!("KILL {id}")).await?;
-                other.disconnect().await
-            };
-            match tokio::time::timeout(Duration::from_secs(2), kill).await {
-                Ok(Ok(())) => tracing::debug!(connection = id, "killed a timed-out MySQL connection"),
-                Ok(Err(error)) => {
-                    tracing::debug!(connection = id, %error, "could not kill a timed-out MySQL connection")
-                }
-                Err(_) => tracing::debug!(connection = id, "timed out killing a timed-out MySQL connection"),
-            }
-        });
+        self.guard.run(&self.pool, query).await
     }
 }
 

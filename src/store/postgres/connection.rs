@@ -1,6 +1,7 @@
 //! A PostgreSQL connection as the pool holds it: the `tokio_postgres` client (its
-//! connection task runs on the runtime) with the statements it has prepared, and how
-//! the pool opens one.
+//! connection task runs on the runtime) with the statements it has prepared; how the
+//! pool opens one; and what the stores' shared operation path does with PostgreSQL
+//! errors and timed-out connections.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -8,7 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
+use super::errors;
 use crate::store::connection_pool::Connector;
+use crate::store::sql_driver::{Failure, SqlDriver};
 
 /// A connection with the statements it has prepared, so each query is parsed once
 /// per connection rather than once per request.
@@ -27,18 +30,6 @@ impl PgConnection {
         let statement = self.client.prepare(sql).await?;
         self.statements.insert(sql, statement.clone());
         Ok(statement)
-    }
-
-    /// Closes the connection and asks the server to cancel the query it is running
-    /// (the query timed out).
-    pub fn close_and_cancel(self) {
-        let cancel = self.client.cancel_token();
-        drop(self);
-        tokio::spawn(async move {
-            if let Err(error) = cancel.cancel_query(NoTls).await {
-                tracing::debug!(%error, "could not cancel a timed-out PostgreSQL query");
-            }
-        });
     }
 }
 
@@ -65,5 +56,23 @@ impl Connector for PgConnector {
     /// The connection task notices a closed connection by itself: no round trip.
     async fn usable(&self, connection: &mut PgConnection, _idle_for: Duration) -> bool {
         !connection.client.is_closed()
+    }
+}
+
+impl SqlDriver for PgConnector {
+    fn classify(&self, error: tokio_postgres::Error) -> Failure {
+        errors::classify(&error)
+    }
+
+    /// Drops the client (closing the connection) and asks the server to cancel the
+    /// query it was running.
+    fn abandon(&self, connection: PgConnection) {
+        let cancel = connection.client.cancel_token();
+        drop(connection);
+        tokio::spawn(async move {
+            if let Err(error) = cancel.cancel_query(NoTls).await {
+                tracing::debug!(%error, "could not cancel a timed-out PostgreSQL query");
+            }
+        });
     }
 }

@@ -9,25 +9,24 @@
 //! connection whose query ran out of time is closed and the query cancelled.
 
 mod connection;
+mod errors;
 mod schema;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio_postgres::error::SqlState;
 
 use self::connection::{PgConnection, PgConnector};
 use super::connection_pool::ConnectionPool;
 use super::rows::{id_to_i64, user_from_columns};
-use super::sql_guard::{Phase, Probe, SqlGuard};
+use super::sql_driver;
+use super::sql_guard::{Probe, SqlGuard};
 use super::{Conflict, StoreError, StoreFigures, UserStore};
 use crate::config::{DatabaseConfig, DatabaseUrl};
 use crate::domain::{NewUser, User, UserChanges, UserId};
 
 /// A query on a borrowed connection, as the boxed future `run` can time out.
-type QueryFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, tokio_postgres::Error>> + Send + 'c>>;
+type QueryFuture<'c, T> = sql_driver::QueryFuture<'c, T, tokio_postgres::Error>;
 
 const SELECT_ONE: &str = "SELECT id, name, email FROM users WHERE id = $1";
 const SELECT_PAGE: &str = "SELECT id, name, email FROM users WHERE id > $1 ORDER BY id LIMIT $2";
@@ -107,69 +106,8 @@ impl Inner {
     where
         F: for<'c> FnOnce(&'c mut PgConnection) -> QueryFuture<'c, T>,
     {
-        let started = self.guard.begin()?;
-        let mut lease = match self.guard.within(started, self.pool.get()).await {
-            Some(Ok(lease)) => lease,
-            Some(Err(error)) => return Err(self.failed(error)),
-            None => return Err(self.guard.timed_out(Phase::Connect)),
-        };
-        let _lent = self.guard.lend();
-        let connection = lease
-            .connection()
-            .ok_or_else(|| StoreError::Internal("pooled PostgreSQL connection missing".to_owned()))?;
-        match self.guard.within(started, query(connection)).await {
-            Some(Ok(value)) => {
-                lease.reusable();
-                Ok(value)
-            }
-            Some(Err(error)) => {
-                let (mapped, lost) = classify(&error);
-                if !lost {
-                    // A server error (a unique violation, say): the connection is fine.
-                    lease.reusable();
-                }
-                Err(self.guard.failed(mapped, lost))
-            }
-            None => {
-                if let Some(connection) = lease.take() {
-                    connection.close_and_cancel();
-                }
-                Err(self.guard.timed_out(Phase::Answer))
-            }
-        }
+        self.guard.run(&self.pool, query).await
     }
-
-    /// Maps a driver error; a lost connection marks the database down.
-    fn failed(&self, error: tokio_postgres::Error) -> StoreError {
-        let (mapped, lost) = classify(&error);
-        self.guard.failed(mapped, lost)
-    }
-}
-
-/// What a driver error means: the store error, and whether the server looks gone.
-fn classify(error: &tokio_postgres::Error) -> (StoreError, bool) {
-    let Some(db) = error.as_db_error() else {
-        // No server error: I/O, a closed connection, or a failed connect.
-        return (StoreError::Unavailable(format!("PostgreSQL connection failed: {error}")), true);
-    };
-    let code = db.code();
-    if *code == SqlState::UNIQUE_VIOLATION {
-        let conflict = if db.constraint() == Some("users_pkey") { Conflict::Id } else { Conflict::Email };
-        return (StoreError::Conflict(conflict), false);
-    }
-    let going_away = [
-        SqlState::ADMIN_SHUTDOWN,
-        SqlState::CRASH_SHUTDOWN,
-        SqlState::CANNOT_CONNECT_NOW,
-        SqlState::TOO_MANY_CONNECTIONS,
-    ];
-    if going_away.contains(code) {
-        return (StoreError::Unavailable(format!("PostgreSQL: {}", db.message())), true);
-    }
-    if *code == SqlState::QUERY_CANCELED {
-        return (StoreError::Unavailable(format!("PostgreSQL: {}", db.message())), false);
-    }
-    (StoreError::Internal(format!("PostgreSQL {}: {}", code.code(), db.message())), false)
 }
 
 /// Forces the higher-ranked signature onto a query closure.
