@@ -3,12 +3,10 @@
 //! unexpected is logged here with the request id and its whole cause chain, and the
 //! client sees only a generic 500.
 
-use std::error::Error as StdError;
-use std::fmt::Write as _;
-
 use hyper::header::{HeaderValue, ALLOW, CONNECTION, RETRY_AFTER};
 use hyper::{Body, Method, Response, StatusCode};
 
+use super::error_report::{ErrorReport, Severity};
 use super::json::JsonError;
 use crate::domain::UserId;
 use crate::http::body::BodyError;
@@ -75,30 +73,26 @@ impl ApiError {
     }
 
     /// The response for this error: status, `{"error":{"code","message"}}` and any
-    /// headers the status calls for. The one place errors become HTTP.
+    /// headers the status calls for. The one place errors become HTTP. A 5xx carries
+    /// the error itself as an [`ErrorReport`], which the exchange logs once with the
+    /// whole cause chain; clients see only a generic message.
     pub fn into_response(self, request_id: &RequestId) -> Response<Body> {
         let (status, code) = self.status_and_code();
         let message = match &self {
             Self::Store(StoreError::Conflict(conflict)) => conflict_message(*conflict).to_owned(),
-            Self::Store(StoreError::Unavailable(_)) => {
-                tracing::warn!(request_id = request_id.as_str(), error = %chain(&self), "store unavailable");
+            Self::Store(StoreError::Unavailable { .. }) => {
                 "the store is unavailable; try again shortly".to_owned()
             }
-            Self::NotReady { .. } => {
-                tracing::warn!(request_id = request_id.as_str(), error = %chain(&self), "not ready");
-                self.to_string()
-            }
-            Self::Store(StoreError::Internal(_)) | Self::Internal(_) => {
-                tracing::error!(request_id = request_id.as_str(), error = %chain(&self), "internal error");
+            Self::Store(StoreError::Internal { .. }) | Self::Internal(_) => {
                 format!("internal error (request id {request_id})")
             }
             _ => self.to_string(),
         };
         let mut response = response::error(status, code, &message);
         let headers = response.headers_mut();
-        match self {
+        match &self {
             Self::MethodNotAllowed { allow, .. } => {
-                headers.insert(ALLOW, allow);
+                headers.insert(ALLOW, allow.clone());
             }
             // The rest of the body is unread: the connection cannot carry another request.
             Self::Body(BodyError::TooLarge { .. } | BodyError::Timeout(_) | BodyError::Unreadable(_)) => {
@@ -108,8 +102,17 @@ impl ApiError {
                 headers.insert(CONNECTION, HeaderValue::from_static("close"));
                 headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
             }
-            Self::Store(StoreError::Unavailable(_)) | Self::NotReady { .. } => {
+            Self::Store(StoreError::Unavailable { .. }) | Self::NotReady { .. } => {
                 headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        match &self {
+            Self::Store(StoreError::Unavailable { .. }) | Self::NotReady { .. } => {
+                ErrorReport::attach(&mut response, Severity::Warn, self);
+            }
+            Self::Store(StoreError::Internal { .. }) | Self::Internal(_) => {
+                ErrorReport::attach(&mut response, Severity::Error, self);
             }
             _ => {}
         }
@@ -127,10 +130,10 @@ impl ApiError {
             Self::NoRoute(_) | Self::UserNotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Store(StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
-            Self::Store(StoreError::Unavailable(_)) | Self::NotReady { .. } | Self::Body(BodyError::Busy) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-            }
-            Self::Store(StoreError::Internal(_)) | Self::Internal(_) => {
+            Self::Store(StoreError::Unavailable { .. })
+            | Self::NotReady { .. }
+            | Self::Body(BodyError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Store(StoreError::Internal { .. }) | Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         }
@@ -145,17 +148,6 @@ fn conflict_message(conflict: Conflict) -> &'static str {
         }
         Conflict::IdsExhausted => "no user id is left to assign; choose an id explicitly",
     }
-}
-
-/// `error: cause: cause...`, for the log line.
-fn chain(error: &dyn StdError) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let _ = write!(text, ": {cause}");
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -175,7 +167,7 @@ mod tests {
     fn internal_errors_hide_their_cause() {
         let id = RequestId::generate();
         let response =
-            ApiError::Store(StoreError::Internal("password=hunter2 at db:5432".into())).into_response(&id);
+            ApiError::Store(StoreError::internal_because("password=hunter2 at db:5432")).into_response(&id);
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = body_of(response);
         assert_eq!(body["error"]["code"], "internal");
@@ -185,7 +177,7 @@ mod tests {
 
     #[test]
     fn unavailable_store_is_503_with_retry_after() {
-        let response = ApiError::Store(StoreError::Unavailable("connect refused".into()))
+        let response = ApiError::Store(StoreError::unavailable_because("connect refused"))
             .into_response(&RequestId::generate());
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers().get(RETRY_AFTER).map(|v| v.as_bytes()), Some(&b"1"[..]));
@@ -200,63 +192,5 @@ mod tests {
             ApiError::Body(BodyError::TooLarge { limit: 10 }).into_response(&RequestId::generate());
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(response.headers().get(CONNECTION).map(|v| v.as_bytes()), Some(&b"close"[..]));
-    }
-
-    /// Runs `f` with a subscriber that writes into the returned buffer.
-    fn capture_logs(f: impl FnOnce()) -> String {
-        #[derive(Clone, Default)]
-        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl std::io::Write for Buffer {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().expect("log buffer").extend_from_slice(bytes);
-                Ok(bytes.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let subscriber =
-            tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-        tracing::subscriber::with_default(subscriber, f);
-        let bytes = buffer.0.lock().expect("log buffer").clone();
-        String::from_utf8(bytes).expect("UTF-8 logs")
-    }
-
-    #[test]
-    fn internal_errors_are_logged_with_request_id_and_cause() {
-        let id = RequestId::generate();
-        let logs = capture_logs(|| {
-            ApiError::Store(StoreError::Internal("disk on fire".into())).into_response(&id);
-        });
-        assert!(logs.contains("ERROR") && logs.contains("internal error"), "{logs}");
-        assert!(logs.contains(id.as_str()) && logs.contains("store failure: disk on fire"), "{logs}");
-        let logs = capture_logs(|| {
-            let cause = StoreError::Unavailable("connection refused".into());
-            ApiError::NotReady { store: "mysql", cause }.into_response(&id);
-        });
-        assert!(logs.contains("WARN") && logs.contains(id.as_str()), "{logs}");
-        assert!(
-            logs.contains("the mysql store is not ready: store unavailable: connection refused"),
-            "{logs}"
-        );
-    }
-
-    #[test]
-    fn client_errors_are_not_logged_here() {
-        let logs = capture_logs(|| {
-            ApiError::invalid("name", "must not be empty").into_response(&RequestId::generate());
-        });
-        assert!(logs.is_empty(), "{logs}");
-    }
-
-    #[test]
-    fn chain_joins_every_cause() {
-        #[derive(Debug, thiserror::Error)]
-        #[error("outer")]
-        struct Outer(#[source] std::io::Error);
-        let error = Outer(std::io::Error::other("inner"));
-        assert_eq!(chain(&error), "outer: inner");
     }
 }

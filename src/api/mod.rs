@@ -11,6 +11,7 @@
 //! call it in-process as well as over a socket.
 
 pub mod error;
+pub mod error_report;
 pub mod health;
 pub mod hello;
 pub mod json;
@@ -28,6 +29,7 @@ use hyper::http::request::Parts;
 use hyper::{Body, Request, Response, StatusCode};
 
 pub use error::ApiError;
+pub use error_report::ErrorReport;
 use routes::{Endpoint, Resolution, Route};
 
 use crate::app::App;

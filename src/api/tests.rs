@@ -27,9 +27,9 @@ struct FailingStore {
 impl FailingStore {
     fn error(&self) -> StoreError {
         if self.unavailable {
-            StoreError::Unavailable("database is down".into())
+            StoreError::unavailable_because("database is down")
         } else {
-            StoreError::Internal("disk on fire".into())
+            StoreError::internal_because("disk on fire")
         }
     }
 }

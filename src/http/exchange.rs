@@ -10,7 +10,7 @@ use hyper::header::ORIGIN;
 use hyper::{Body, Request, Response};
 
 use super::request_id::{RequestId, X_REQUEST_ID};
-use crate::api::{self, Routed};
+use crate::api::{self, ErrorReport, Routed};
 use crate::app::App;
 use crate::telemetry::metrics::MethodLabel;
 
@@ -25,6 +25,9 @@ pub async fn serve(app: Arc<App>, request: Request<Body>) -> Result<Response<Bod
     let origin = if app.cors.is_enabled() { request.headers().get(ORIGIN).cloned() } else { None };
 
     let Routed { route, mut response } = api::respond(&app, request, &request_id).await;
+    if let Some(report) = ErrorReport::take(&mut response) {
+        report.log(&request_id);
+    }
 
     let headers = response.headers_mut();
     headers.insert(&X_REQUEST_ID, request_id.header_value().clone());

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::StoreError;
+use super::probe::ProbeError;
+use super::{Cause, ErrorChain, StoreError};
 
 /// First wait between two failed probes.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -23,12 +24,12 @@ const WARN_EVERY: u32 = 10;
 
 #[derive(Debug, Clone)]
 enum State {
-    /// Not connected and migrated yet; the reason of the last failed attempt, if any.
-    Connecting(Option<String>),
+    /// Not connected and migrated yet; why the last attempt failed, if one did.
+    Connecting(Option<Cause>),
     /// Usable.
     Up,
-    /// Was usable, then failed; the reason.
-    Down(String),
+    /// Was usable, then failed; why.
+    Down(Cause),
 }
 
 /// The shared state of one database's availability.
@@ -59,13 +60,17 @@ impl Availability {
         if self.up.load(Ordering::Acquire) {
             return Ok(());
         }
-        let message = match &*self.lock() {
+        let (context, cause) = match &*self.lock() {
             State::Up => return Ok(()),
-            State::Connecting(None) => format!("{} is not connected yet", self.name),
-            State::Connecting(Some(reason)) => format!("{} is not reachable yet: {reason}", self.name),
-            State::Down(reason) => format!("{} is unreachable, reconnecting: {reason}", self.name),
+            State::Connecting(None) => (format!("{} is not connected yet", self.name), None),
+            State::Connecting(Some(cause)) => {
+                (format!("{} is not reachable yet", self.name), Some(cause.clone()))
+            }
+            State::Down(cause) => {
+                (format!("{} is unreachable, reconnecting", self.name), Some(cause.clone()))
+            }
         };
-        Err(StoreError::Unavailable(message))
+        Err(StoreError::Unavailable { context: context.into(), cause })
     }
 
     /// Whether the database answered the last attempt.
@@ -74,11 +79,11 @@ impl Availability {
     }
 
     /// Records a connection-class failure seen by a request; the supervisor takes over.
-    pub(crate) fn mark_down(&self, reason: &str) {
+    pub(crate) fn mark_down(&self, cause: Cause) {
         let mut state = self.lock();
         if matches!(*state, State::Up) {
-            tracing::warn!(database = self.name, error = %reason, "database connection lost; requests get 503 until it is back");
-            *state = State::Down(reason.to_owned());
+            tracing::warn!(database = self.name, error = %ErrorChain(cause.as_ref()), "database connection lost; requests get 503 until it is back");
+            *state = State::Down(cause);
             self.up.store(false, Ordering::Release);
             self.wake.notify_one();
         }
@@ -89,11 +94,11 @@ impl Availability {
         self.up.store(true, Ordering::Release);
     }
 
-    fn record_failure(&self, reason: &str) {
+    fn record_failure(&self, cause: Cause) {
         let mut state = self.lock();
         *state = match &*state {
-            State::Connecting(_) => State::Connecting(Some(reason.to_owned())),
-            _ => State::Down(reason.to_owned()),
+            State::Connecting(_) => State::Connecting(Some(cause)),
+            _ => State::Down(cause),
         };
         self.up.store(false, Ordering::Release);
     }
@@ -103,20 +108,37 @@ impl Availability {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Runs `probe` once (bounded by `timeout`) and records the outcome; true on success.
-    pub(crate) async fn attempt<F>(&self, probe: F, timeout: Duration) -> Result<(), String>
+    /// Runs `probe` once (bounded by `timeout`) and records the outcome.
+    pub(crate) async fn attempt<F>(&self, probe: F, timeout: Duration) -> Result<(), Cause>
     where
-        F: Future<Output = Result<(), String>>,
+        F: Future<Output = Result<(), ProbeError>>,
     {
         let outcome = match tokio::time::timeout(timeout, probe).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+            Err(_) => Err(ProbeError::TimedOut(timeout.as_millis())),
         };
-        match &outcome {
-            Ok(()) => self.mark_up(),
-            Err(reason) => self.record_failure(reason),
+        match outcome {
+            Ok(()) => {
+                self.mark_up();
+                Ok(())
+            }
+            Err(error) => {
+                let cause: Cause = Arc::new(error);
+                self.record_failure(cause.clone());
+                Err(cause)
+            }
         }
-        outcome
+    }
+
+    /// Logs a failed probe: a warning on the first and then every `WARN_EVERY`th.
+    fn log_failed_probe(&self, failures: u32, cause: &Cause, backoff: Duration) {
+        let error = ErrorChain(cause.as_ref());
+        let attempt = failures.saturating_add(1);
+        if failures % WARN_EVERY == 0 {
+            tracing::warn!(database = self.name, attempt, %error, retry_in_ms = backoff.as_millis() as u64, "database not reachable; retrying");
+        } else {
+            tracing::debug!(database = self.name, attempt, %error, "database still not reachable");
+        }
     }
 
     /// Forever: sleeps while the database is up; when it is not, probes with backoff
@@ -124,7 +146,7 @@ impl Availability {
     pub(crate) async fn supervise<P, F>(self: Arc<Self>, mut probe: P, timeout: Duration)
     where
         P: FnMut() -> F,
-        F: Future<Output = Result<(), String>>,
+        F: Future<Output = Result<(), ProbeError>>,
     {
         loop {
             while self.is_up() {
@@ -142,12 +164,8 @@ impl Availability {
                         );
                         break;
                     }
-                    Err(reason) => {
-                        if failures % WARN_EVERY == 0 {
-                            tracing::warn!(database = self.name, attempt = failures.saturating_add(1), error = %reason, retry_in_ms = backoff.as_millis() as u64, "database not reachable; retrying");
-                        } else {
-                            tracing::debug!(database = self.name, attempt = failures.saturating_add(1), error = %reason, "database still not reachable");
-                        }
+                    Err(cause) => {
+                        self.log_failed_probe(failures, &cause, backoff);
                         failures = failures.saturating_add(1);
                         tokio::time::sleep(backoff).await;
                         backoff = backoff.saturating_mul(2).min(MAX_BACKOFF);
@@ -162,6 +180,18 @@ impl Availability {
 mod tests {
     use super::*;
 
+    /// The 503 a request would get now, as its log line would show it.
+    fn refusal(availability: &Availability) -> String {
+        match availability.check() {
+            Err(error) => ErrorChain(&error).to_string(),
+            Ok(()) => "usable".to_owned(),
+        }
+    }
+
+    fn refused(text: &str) -> ProbeError {
+        ProbeError::connect(std::io::Error::other(text.to_owned()))
+    }
+
     fn block_on<F: Future>(future: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
     }
@@ -169,22 +199,23 @@ mod tests {
     #[test]
     fn starts_unavailable_and_reports_the_last_reason() {
         let availability = Availability::new("MySQL");
-        assert!(
-            matches!(availability.check(), Err(StoreError::Unavailable(m)) if m.contains("not connected yet"))
-        );
+        assert_eq!(refusal(&availability), "store unavailable: MySQL is not connected yet");
         block_on(async {
             let result =
-                availability.attempt(async { Err("refused".to_owned()) }, Duration::from_secs(1)).await;
+                availability.attempt(async { Err(refused("refused")) }, Duration::from_secs(1)).await;
             assert!(result.is_err());
         });
-        assert!(matches!(availability.check(), Err(StoreError::Unavailable(m)) if m.contains("refused")));
+        assert_eq!(
+            refusal(&availability),
+            "store unavailable: MySQL is not reachable yet: cannot connect: refused"
+        );
     }
 
     #[test]
     fn a_slow_probe_counts_as_a_failure() {
         let availability = Availability::new("PostgreSQL");
         let result = block_on(availability.attempt(std::future::pending(), Duration::from_millis(10)));
-        assert_eq!(result, Err("no answer within 10 ms".to_owned()));
+        assert_eq!(result.map_err(|cause| cause.to_string()), Err("no answer within 10 ms".to_owned()));
         assert!(!availability.is_up());
     }
 
@@ -198,7 +229,7 @@ mod tests {
                 let n = counter.fetch_add(1, Ordering::SeqCst);
                 async move {
                     if n < 2 {
-                        Err(format!("attempt {n} refused"))
+                        Err(refused(&format!("attempt {n} refused")))
                     } else {
                         Ok(())
                     }
@@ -209,9 +240,10 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             assert_eq!(attempts.load(Ordering::SeqCst), 3);
-            availability.mark_down("connection reset");
-            assert!(
-                matches!(availability.check(), Err(StoreError::Unavailable(m)) if m.contains("connection reset"))
+            availability.mark_down(Arc::new(std::io::Error::other("connection reset")));
+            assert_eq!(
+                refusal(&availability),
+                "store unavailable: MySQL is unreachable, reconnecting: connection reset"
             );
             while !availability.is_up() {
                 tokio::time::sleep(Duration::from_millis(5)).await;

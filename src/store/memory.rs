@@ -39,7 +39,7 @@ impl MemoryStore {
     fn state(&self) -> Result<MutexGuard<'_, State>, StoreError> {
         // A poisoned lock means a panic happened while holding it; in Wasm that
         // aborted everything already, natively it is reported rather than repeated.
-        self.state.lock().map_err(|_| StoreError::Internal("memory store lock poisoned".into()))
+        self.state.lock().map_err(|_| StoreError::internal_because("memory store lock poisoned"))
     }
 }
 

@@ -16,7 +16,9 @@ mod memory;
 mod mysql;
 mod open;
 mod postgres;
+mod probe;
 mod rows;
+mod schema_error;
 mod sql_driver;
 mod sql_guard;
 mod usage;
@@ -24,7 +26,7 @@ mod usage;
 use async_trait::async_trait;
 
 pub use cache::CachedStore;
-pub use error::{Conflict, StoreError};
+pub use error::{Cause, Conflict, ErrorChain, StoreError};
 pub use figures::{CacheFigures, PoolFigures, StoreFigures};
 pub use memory::MemoryStore;
 pub use mysql::MySqlStore;

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::{CachedStore, MemoryStore, MySqlStore, PostgresStore, UserStore};
+use super::{CachedStore, ErrorChain, MemoryStore, MySqlStore, PostgresStore, UserStore};
 use crate::config::{DatabaseConfig, DatabaseKind};
 
 /// Builds the configured store. Call inside the runtime (it spawns the reconnecting
@@ -40,9 +40,9 @@ pub async fn open(config: &DatabaseConfig) -> Arc<dyn UserStore> {
     };
     match first {
         Ok(()) => tracing::info!(database = %url, "database ready: connected and schema up to date"),
-        Err(error) => tracing::warn!(
+        Err(cause) => tracing::warn!(
             database = %url,
-            %error,
+            error = %ErrorChain(cause.as_ref()),
             "database not reachable at start; data routes answer 503 until it is (reconnecting in the background)"
         ),
     }

@@ -9,21 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-
 use super::availability::Availability;
 use super::connection_pool::ConnectionPool;
+use super::probe::Probe;
 use super::sql_driver::{Failure, QueryFuture, SqlDriver};
 use super::usage::{Lent, PoolUsage};
-use super::{PoolFigures, StoreError, StoreFigures};
+use super::{Cause, PoolFigures, StoreError, StoreFigures};
 use crate::config::DatabaseConfig;
-
-/// A store's health check: connect, migrate if not done yet, ping.
-#[async_trait]
-pub(crate) trait Probe: Send + Sync + 'static {
-    /// `Ok` when the database is usable.
-    async fn probe(&self) -> Result<(), String>;
-}
 
 /// Which part of an operation ran out of time.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +65,7 @@ impl SqlGuard {
     }
 
     /// One probe now, bounded by `DB_TIMEOUT_MS`, with its outcome recorded.
-    pub(crate) async fn first_attempt<P: Probe>(&self, target: &P) -> Result<(), String> {
+    pub(crate) async fn first_attempt<P: Probe>(&self, target: &P) -> Result<(), Cause> {
         self.availability.attempt(target.probe(), self.timeout).await
     }
 
@@ -116,9 +108,9 @@ impl SqlGuard {
             None => return Err(self.timed_out(Phase::Connect)),
         };
         let _lent = self.lend();
-        let connection = lease
-            .connection()
-            .ok_or_else(|| StoreError::Internal(format!("pooled {} connection missing", self.name)))?;
+        let connection = lease.connection().ok_or_else(|| {
+            StoreError::internal_because(format!("pooled {} connection missing", self.name))
+        })?;
         match self.within(started, query(connection)).await {
             Some(Ok(value)) => {
                 lease.reusable();
@@ -150,7 +142,7 @@ impl SqlGuard {
     fn timed_out(&self, phase: Phase) -> StoreError {
         self.usage.record_timeout();
         let ms = self.timeout.as_millis();
-        StoreError::Unavailable(match phase {
+        StoreError::unavailable_because(match phase {
             Phase::Connect => format!("no {} connection within {ms} ms", self.name),
             Phase::Answer => format!("{} did not answer within {ms} ms", self.name),
         })
@@ -160,7 +152,7 @@ impl SqlGuard {
     /// connection was lost.
     fn failed(&self, failure: Failure) -> StoreError {
         if failure.connection_lost {
-            self.availability.mark_down(&failure.error.to_string());
+            self.availability.mark_down(std::sync::Arc::new(failure.error.clone()));
         }
         failure.error
     }

@@ -27,8 +27,8 @@ impl MeteredStore {
         if let Err(error) = &result {
             match error {
                 StoreError::Conflict(_) => {}
-                StoreError::Unavailable(_) => self.metrics.record_store_error(operation, "unavailable"),
-                StoreError::Internal(_) => self.metrics.record_store_error(operation, "internal"),
+                StoreError::Unavailable { .. } => self.metrics.record_store_error(operation, "unavailable"),
+                StoreError::Internal { .. } => self.metrics.record_store_error(operation, "internal"),
             }
         }
         result

@@ -131,7 +131,7 @@ mod tests {
             Ok(None)
         }
         async fn create(&self, _: NewUser) -> Result<User, StoreError> {
-            Err(StoreError::Internal("read-only".into()))
+            Err(StoreError::internal_because("read-only"))
         }
         async fn update(&self, _: UserId, _: UserChanges) -> Result<Option<User>, StoreError> {
             Ok(None)

@@ -33,12 +33,12 @@ pub(super) fn classify(error: Error) -> Failure {
     let answered = matches!(error, Error::Server(_));
     let plain = |error: StoreError| Failure { error, connection_lost: false, connection_fine: answered };
     match error {
-        Error::Io(io) => lost(StoreError::Unavailable(format!("MySQL connection failed: {io}"))),
+        Error::Io(io) => lost(StoreError::unavailable("MySQL connection failed", io)),
         Error::Driver(DriverError::ConnectionClosed) => {
-            lost(StoreError::Unavailable("MySQL closed the connection".to_owned()))
+            lost(StoreError::unavailable_because("MySQL closed the connection"))
         }
         Error::Driver(DriverError::PoolDisconnected) => {
-            lost(StoreError::Unavailable("the MySQL pool is shut down".to_owned()))
+            lost(StoreError::unavailable_because("the MySQL pool is shut down"))
         }
         Error::Server(server) if server.code == code::DUPLICATE_ENTRY => {
             // "Duplicate entry '…' for key 'PRIMARY'" (MySQL 8: 'users.PRIMARY');
@@ -52,9 +52,9 @@ pub(super) fn classify(error: Error) -> Failure {
             plain(StoreError::Conflict(Conflict::IdsExhausted))
         }
         Error::Server(server) if code::UNAVAILABLE.contains(&server.code) => {
-            lost(StoreError::Unavailable(format!("MySQL error {}: {}", server.code, server.message)))
+            lost(StoreError::unavailable("MySQL is going away or refuses connections", server))
         }
-        other => plain(StoreError::Internal(format!("MySQL: {other}"))),
+        other => plain(StoreError::internal("MySQL failed", other)),
     }
 }
 
@@ -82,10 +82,10 @@ mod tests {
     fn io_and_driver_failures_close_the_connection() {
         let io = classify(Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset).into()));
         assert!(io.connection_lost && !io.connection_fine);
-        assert!(matches!(io.error, StoreError::Unavailable(_)));
+        assert!(matches!(io.error, StoreError::Unavailable { .. }));
         let driver = classify(Error::Driver(DriverError::UnexpectedPacket { payload: vec![0xff] }));
         assert!(!driver.connection_lost && !driver.connection_fine, "answer may be half read");
-        assert!(matches!(driver.error, StoreError::Internal(_)));
+        assert!(matches!(driver.error, StoreError::Internal { .. }));
     }
 
     #[test]

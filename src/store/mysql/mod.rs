@@ -21,10 +21,11 @@ use mysql_async::{Conn, Opts, OptsBuilder};
 
 use self::connector::MySqlConnector;
 use super::connection_pool::ConnectionPool;
+use super::probe::{Probe, ProbeError};
 use super::rows::user_from_columns;
 use super::sql_driver;
-use super::sql_guard::{Probe, SqlGuard};
-use super::{StoreError, StoreFigures, UserStore};
+use super::sql_guard::SqlGuard;
+use super::{Cause, StoreError, StoreFigures, UserStore};
 use crate::config::{DatabaseConfig, DatabaseUrl};
 use crate::domain::{NewUser, User, UserChanges, UserId};
 
@@ -68,7 +69,7 @@ impl MySqlStore {
 
     /// Makes one connection attempt now (bounded by `DB_TIMEOUT_MS`), so a reachable
     /// database is ready before the service starts listening.
-    pub(crate) async fn first_attempt(&self) -> Result<(), String> {
+    pub(crate) async fn first_attempt(&self) -> Result<(), Cause> {
         self.inner.guard.first_attempt(self.inner.as_ref()).await
     }
 }
@@ -76,14 +77,14 @@ impl MySqlStore {
 #[async_trait]
 impl Probe for Inner {
     /// Connects, migrates once, and pings.
-    async fn probe(&self) -> Result<(), String> {
-        let mut lease = self.pool.get().await.map_err(|e| e.to_string())?;
-        let conn = lease.connection().ok_or("pooled connection missing")?;
+    async fn probe(&self) -> Result<(), ProbeError> {
+        let mut lease = self.pool.get().await.map_err(ProbeError::connect)?;
+        let conn = lease.connection().ok_or(ProbeError::NoConnection)?;
         if self.guard.needs_migration() {
-            schema::migrate(conn).await?;
+            schema::migrate(conn).await.map_err(ProbeError::Migrate)?;
             self.guard.migrated();
         }
-        conn.ping().await.map_err(|e| e.to_string())?;
+        conn.ping().await.map_err(ProbeError::ping)?;
         lease.reusable();
         Ok(())
     }
@@ -174,7 +175,7 @@ impl UserStore for MySqlStore {
         let id = match new.id {
             Some(id) => id,
             None => assigned.and_then(|id| UserId::new(id).ok()).ok_or_else(|| {
-                StoreError::Internal("MySQL returned no usable id for the new user".to_owned())
+                StoreError::internal_because("MySQL returned no usable id for the new user")
             })?,
         };
         Ok(User { id, name: new.name, email: new.email })

@@ -8,6 +8,7 @@
 use mysql_async::prelude::*;
 use mysql_async::Conn;
 
+use crate::store::schema_error::{cause, SchemaError};
 use crate::store::sql_guard::warn_if_schema_is_newer;
 
 /// The name of the advisory lock that serialises migrations across instances.
@@ -48,13 +49,13 @@ pub(super) fn latest_version() -> u32 {
 }
 
 /// Brings the schema up to date on `conn`, holding the migration lock meanwhile.
-pub(super) async fn migrate(conn: &mut Conn) -> Result<(), String> {
+pub(super) async fn migrate(conn: &mut Conn) -> Result<(), SchemaError> {
     let locked: Option<Option<i64>> = conn
         .exec_first("SELECT GET_LOCK(?, ?)", (LOCK_NAME, LOCK_WAIT_SECS))
         .await
-        .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+        .map_err(|e| SchemaError::Lock(cause(e)))?;
     if locked.flatten() != Some(1) {
-        return Err(format!("another instance held the migration lock for over {LOCK_WAIT_SECS} s"));
+        return Err(SchemaError::LockBusy(LOCK_WAIT_SECS.into()));
     }
     let result = apply_missing(conn).await;
     // Released explicitly; the server also drops it if this connection dies.
@@ -66,7 +67,7 @@ pub(super) async fn migrate(conn: &mut Conn) -> Result<(), String> {
     result
 }
 
-async fn apply_missing(conn: &mut Conn) -> Result<(), String> {
+async fn apply_missing(conn: &mut Conn) -> Result<(), SchemaError> {
     conn.query_drop(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INT NOT NULL PRIMARY KEY,
@@ -75,24 +76,24 @@ async fn apply_missing(conn: &mut Conn) -> Result<(), String> {
         ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
     )
     .await
-    .map_err(|e| format!("cannot create schema_migrations: {e}"))?;
+    .map_err(|e| SchemaError::CreateTable(cause(e)))?;
     let applied: Vec<u32> = conn
         .query("SELECT version FROM schema_migrations")
         .await
-        .map_err(|e| format!("cannot read schema_migrations: {e}"))?;
+        .map_err(|e| SchemaError::ReadApplied(cause(e)))?;
     warn_if_schema_is_newer(&applied, latest_version());
     for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         for statement in migration.statements {
             conn.query_drop(*statement)
                 .await
-                .map_err(|e| format!("migration {} failed: {e}", migration.version))?;
+                .map_err(|e| SchemaError::Apply { version: migration.version.into(), source: cause(e) })?;
         }
         conn.exec_drop(
             "INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
             (migration.version, migration.description),
         )
         .await
-        .map_err(|e| format!("cannot record migration {}: {e}", migration.version))?;
+        .map_err(|e| SchemaError::Record { version: migration.version.into(), source: cause(e) })?;
         tracing::info!(
             version = migration.version,
             description = migration.description,

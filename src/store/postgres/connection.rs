@@ -61,7 +61,7 @@ impl Connector for PgConnector {
 
 impl SqlDriver for PgConnector {
     fn classify(&self, error: tokio_postgres::Error) -> Failure {
-        errors::classify(&error)
+        errors::classify(error)
     }
 
     /// Drops the client (closing the connection) and asks the server to cancel the

@@ -9,12 +9,12 @@ use crate::store::{Conflict, StoreError};
 
 /// Sorts `error` from an operation on the `users` table. After a server error the
 /// connection stays usable (the driver's connection task reads every answer whole).
-pub(super) fn classify(error: &tokio_postgres::Error) -> Failure {
+pub(super) fn classify(error: tokio_postgres::Error) -> Failure {
     let lost = |error: StoreError| Failure { error, connection_lost: true, connection_fine: false };
     let plain = |error: StoreError| Failure { error, connection_lost: false, connection_fine: true };
     let Some(db) = error.as_db_error() else {
         // No server error: I/O, a closed connection, or a failed connect.
-        return lost(StoreError::Unavailable(format!("PostgreSQL connection failed: {error}")));
+        return lost(StoreError::unavailable("PostgreSQL connection failed", error));
     };
     let code = db.code();
     if *code == SqlState::UNIQUE_VIOLATION {
@@ -28,10 +28,10 @@ pub(super) fn classify(error: &tokio_postgres::Error) -> Failure {
         SqlState::TOO_MANY_CONNECTIONS,
     ];
     if going_away.contains(code) {
-        return lost(StoreError::Unavailable(format!("PostgreSQL: {}", db.message())));
+        return lost(StoreError::unavailable("PostgreSQL is going away or refuses connections", error));
     }
     if *code == SqlState::QUERY_CANCELED {
-        return plain(StoreError::Unavailable(format!("PostgreSQL: {}", db.message())));
+        return plain(StoreError::unavailable("PostgreSQL cancelled the query", error));
     }
-    plain(StoreError::Internal(format!("PostgreSQL {}: {}", code.code(), db.message())))
+    plain(StoreError::internal(format!("PostgreSQL error {}", code.code()), error))
 }

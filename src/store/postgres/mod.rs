@@ -18,10 +18,11 @@ use async_trait::async_trait;
 
 use self::connection::{PgConnection, PgConnector};
 use super::connection_pool::ConnectionPool;
+use super::probe::{Probe, ProbeError};
 use super::rows::{id_to_i64, user_from_columns};
 use super::sql_driver;
-use super::sql_guard::{Probe, SqlGuard};
-use super::{Conflict, StoreError, StoreFigures, UserStore};
+use super::sql_guard::SqlGuard;
+use super::{Cause, Conflict, StoreError, StoreFigures, UserStore};
 use crate::config::{DatabaseConfig, DatabaseUrl};
 use crate::domain::{NewUser, User, UserChanges, UserId};
 
@@ -79,7 +80,7 @@ impl PostgresStore {
 
     /// Makes one connection attempt now (bounded by `DB_TIMEOUT_MS`), so a reachable
     /// database is ready before the service starts listening.
-    pub(crate) async fn first_attempt(&self) -> Result<(), String> {
+    pub(crate) async fn first_attempt(&self) -> Result<(), Cause> {
         self.inner.guard.first_attempt(self.inner.as_ref()).await
     }
 }
@@ -87,14 +88,14 @@ impl PostgresStore {
 #[async_trait]
 impl Probe for Inner {
     /// Connects, migrates once, and pings.
-    async fn probe(&self) -> Result<(), String> {
-        let mut lease = self.pool.get().await.map_err(|e| e.to_string())?;
-        let connection = lease.connection().ok_or("pooled connection missing")?;
+    async fn probe(&self) -> Result<(), ProbeError> {
+        let mut lease = self.pool.get().await.map_err(ProbeError::connect)?;
+        let connection = lease.connection().ok_or(ProbeError::NoConnection)?;
         if self.guard.needs_migration() {
-            schema::migrate(&mut connection.client).await?;
+            schema::migrate(&mut connection.client).await.map_err(ProbeError::Migrate)?;
             self.guard.migrated();
         }
-        connection.client.simple_query("SELECT 1").await.map_err(|e| e.to_string())?;
+        connection.client.simple_query("SELECT 1").await.map_err(ProbeError::ping)?;
         lease.reusable();
         Ok(())
     }
@@ -122,10 +123,10 @@ where
 fn user_from_row(row: &tokio_postgres::Row) -> Result<User, StoreError> {
     let columns: Result<(i64, &str, &str), _> =
         (|| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))();
-    let (id, name, email) = columns
-        .map_err(|e: tokio_postgres::Error| StoreError::Internal(format!("unexpected users row: {e}")))?;
+    let (id, name, email) =
+        columns.map_err(|e: tokio_postgres::Error| StoreError::internal("unexpected users row", e))?;
     let id =
-        u64::try_from(id).map_err(|_| StoreError::Internal(format!("stored user id {id} is negative")))?;
+        u64::try_from(id).map_err(|e| StoreError::internal(format!("stored user id {id} is negative"), e))?;
     user_from_columns(id, name, email)
 }
 
@@ -201,12 +202,11 @@ impl UserStore for PostgresStore {
             .await?;
         // No row: the counter is at i64::MAX, so no id is left to assign.
         let row = row.ok_or(StoreError::Conflict(Conflict::IdsExhausted))?;
-        let id: i64 =
-            row.try_get(0).map_err(|e| StoreError::Internal(format!("insert returned no id: {e}")))?;
+        let id: i64 = row.try_get(0).map_err(|e| StoreError::internal("insert returned no id", e))?;
         let id = u64::try_from(id)
             .ok()
             .and_then(|id| UserId::new(id).ok())
-            .ok_or_else(|| StoreError::Internal(format!("insert returned an invalid id {id}")))?;
+            .ok_or_else(|| StoreError::internal_because(format!("insert returned an invalid id {id}")))?;
         Ok(User { id, name: new.name, email: new.email })
     }
 

@@ -5,6 +5,7 @@
 
 use tokio_postgres::Client;
 
+use crate::store::schema_error::{cause, SchemaError};
 use crate::store::sql_guard::warn_if_schema_is_newer;
 
 /// The advisory lock key that serialises migrations ("edge_mig" in ASCII).
@@ -49,19 +50,19 @@ fn latest_version() -> i32 {
 }
 
 /// Brings the schema up to date, holding the advisory lock meanwhile.
-pub(super) async fn migrate(client: &mut Client) -> Result<(), String> {
+pub(super) async fn migrate(client: &mut Client) -> Result<(), SchemaError> {
     let encoding: String = client
         .query_one("SHOW server_encoding", &[])
         .await
         .and_then(|row| row.try_get(0))
-        .map_err(|e| format!("cannot read the database encoding: {e}"))?;
+        .map_err(|e| SchemaError::ReadEncoding(cause(e)))?;
     if encoding != "UTF8" {
-        return Err(format!("the database encoding is {encoding}; it must be UTF8 (createdb -E UTF8)"));
+        return Err(SchemaError::Encoding(encoding));
     }
     client
         .execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
         .await
-        .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+        .map_err(|e| SchemaError::Lock(cause(e)))?;
     let result = apply_missing(client).await;
     if let Err(error) = client.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await {
         tracing::warn!(%error, "could not release the migration lock (the server drops it with the connection)");
@@ -69,7 +70,7 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), String> {
     result
 }
 
-async fn apply_missing(client: &mut Client) -> Result<(), String> {
+async fn apply_missing(client: &mut Client) -> Result<(), SchemaError> {
     client
         .batch_execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -79,17 +80,20 @@ async fn apply_missing(client: &mut Client) -> Result<(), String> {
              )",
         )
         .await
-        .map_err(|e| format!("cannot create schema_migrations: {e}"))?;
+        .map_err(|e| SchemaError::CreateTable(cause(e)))?;
     let applied: Vec<i32> = client
         .query("SELECT version FROM schema_migrations", &[])
         .await
-        .map_err(|e| format!("cannot read schema_migrations: {e}"))?
+        .map_err(|e| SchemaError::ReadApplied(cause(e)))?
         .iter()
         .filter_map(|row| row.try_get(0).ok())
         .collect();
     warn_if_schema_is_newer(&applied, latest_version());
     for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-        let failed = |e: tokio_postgres::Error| format!("migration {} failed: {e}", migration.version);
+        let failed = |e: tokio_postgres::Error| SchemaError::Apply {
+            version: migration.version.into(),
+            source: cause(e),
+        };
         let transaction = client.transaction().await.map_err(failed)?;
         transaction.batch_execute(migration.sql).await.map_err(failed)?;
         transaction
