@@ -7,6 +7,8 @@ use std::sync::Arc;
 use edge_service::store::{self, UserStore};
 use edge_service::telemetry::Metrics;
 use edge_service::{app::App, config::Config, http::server, telemetry};
+#[cfg(unix)]
+use edge_service::http::shutdown;
 
 /// Exit code for invalid configuration (the process never started serving).
 const EXIT_BAD_CONFIG: u8 = 2;
@@ -22,6 +24,24 @@ enum StartError {
     /// The serving task ended abnormally (natively: it panicked).
     #[error("the server task failed: {0}")]
     Server(#[from] tokio::task::JoinError),
+}
+
+/// What ends serving natively: SIGTERM or SIGINT starts the drain, a second one exits at
+/// once with 128 + its number. Inside a Wasm runtime nothing here fires: edge-host shuts
+/// the listening socket down instead, which `server::run` notices by itself.
+async fn shutdown_requested() {
+    #[cfg(unix)]
+    {
+        let first = shutdown::termination_signal().await;
+        tracing::info!(signal = first.name, "shutting down: finishing requests in progress");
+        tokio::spawn(async {
+            let second = shutdown::termination_signal().await;
+            eprintln!("edge-service: second {}: exiting without waiting for connections", second.name);
+            std::process::exit(128 + second.number);
+        });
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await;
 }
 
 fn main() -> ExitCode {
@@ -52,7 +72,7 @@ fn main() -> ExitCode {
             let store: Arc<dyn UserStore> = store::open(&config.database).await;
             let metrics = Arc::new(Metrics::new(store.kind()));
             let app = App::new(config, store, metrics);
-            server::run(listener, app, std::future::pending::<()>()).await;
+            server::run(listener, app, shutdown_requested()).await;
         });
         serving.await?;
         Ok::<(), StartError>(())

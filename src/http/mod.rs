@@ -2,6 +2,7 @@
 //!
 //! - [`server`]: bind, the accept loop with the connection limit, hyper's settings.
 //! - [`idle`]: closes keep-alive connections that stay idle.
+//! - [`shutdown`]: the drain signal connections watch, and the OS signals natively.
 //! - [`exchange`]: what every request gets: request id, CORS, metrics, the log line.
 //! - [`body`]: bounded reading of JSON request bodies (415, 413, read timeout).
 //! - [`query`]: strict query-string parsing.
@@ -17,3 +18,4 @@ pub mod query;
 pub mod request_id;
 pub mod response;
 pub mod server;
+pub mod shutdown;

@@ -14,6 +14,10 @@
 //! ([`super::idle`]). (Natively, hyper 0.14 starts the head timer as soon as it waits
 //! for the next request, so there `READ_TIMEOUT_SECS` also caps keep-alive idling;
 //! hyper_wasi starts it at the head's first byte.)
+//!
+//! Shutdown ([`super::shutdown`]): when the `shutdown` future completes or the listening
+//! socket is shut down under the server, it stops accepting, tells every connection to
+//! drain, and returns once the last one has closed.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,6 +30,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::exchange;
 use super::idle::{Busy, IdleTimeout};
+use super::shutdown::{Drain, DrainWatch};
 use crate::app::App;
 
 /// The largest request head (request line and headers) hyper buffers: 64 KiB.
@@ -47,11 +52,15 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
     TcpListener::bind(addr).await.map_err(|source| BindError { addr, source })
 }
 
-/// Serves connections from `listener` until `shutdown` completes.
+/// Serves connections from `listener` until `shutdown` completes or the listening
+/// socket is shut down, then drains: every connection finishes what it is doing and
+/// closes, and `run` returns when the last one has.
 ///
 /// At most `MAX_CONNECTIONS` connections are served at once; further clients wait in
 /// the listen backlog until one closes. A failed `accept` (for example, out of file
-/// descriptors) is logged and retried after a short pause instead of ending the service.
+/// descriptors) is logged and retried after a short pause instead of ending the service;
+/// `InvalidInput` (EINVAL: the listener was shut down, as edge-host does on SIGTERM)
+/// ends accepting instead.
 ///
 /// The accept loop runs as a spawned task, never inside the caller's own future:
 /// inside WasmEdge, tokio cannot interrupt a `poll_oneoff` that is already waiting
@@ -76,14 +85,30 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
         "edge-service listening{}",
         if app.store.is_durable() { "" } else { " (memory store: data does not survive a restart)" }
     );
-    let accepting = tokio::spawn(accept_loop(listener, app));
-    shutdown.await;
-    accepting.abort();
-    tracing::info!("edge-service stopped accepting connections");
+    let max_connections = limits.max_connections;
+    let slots = Arc::new(Semaphore::new(max_connections));
+    let (drain, draining) = Drain::new();
+    let mut accepting = tokio::spawn(accept_loop(listener, app, Arc::clone(&slots), draining));
+    tokio::select! {
+        _ = &mut accepting => {}
+        () = shutdown => {
+            accepting.abort();
+            // Once the task is gone, so is the listener: new clients are refused.
+            let _ = accepting.await;
+        }
+    }
+    let open = max_connections.saturating_sub(slots.available_permits());
+    tracing::info!(open_connections = open, "edge-service stopped accepting connections; draining");
+    drain.start();
+    // Every connection holds a slot until its task ends.
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
+    tracing::info!("edge-service drained: every connection is closed");
 }
 
-/// Accepts connections for ever, each once a connection slot is free.
-async fn accept_loop(listener: TcpListener, app: Arc<App>) {
+/// Accepts connections, each once a connection slot is free, until the listening
+/// socket is shut down.
+async fn accept_loop(listener: TcpListener, app: Arc<App>, slots: Arc<Semaphore>, draining: DrainWatch) {
     let limits = &app.config.http;
     let mut http = Http::new();
     http.http1_only(true)
@@ -92,7 +117,6 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>) {
         .http1_header_read_timeout(limits.read_timeout)
         .max_buf_size(MAX_HEAD_BYTES);
     let http = Arc::new(http);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut saturated = false;
     loop {
         if slots.available_permits() == 0 && !saturated {
@@ -104,7 +128,13 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>) {
         saturated = slots.available_permits() == 0;
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
         match listener.accept().await {
-            Ok((stream, peer)) => spawn_connection(stream, peer, Arc::clone(&app), Arc::clone(&http), permit),
+            Ok((stream, peer)) => {
+                spawn_connection(stream, peer, Arc::clone(&app), Arc::clone(&http), permit, draining.clone())
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
+                tracing::info!(%error, "the listening socket was shut down");
+                return;
+            }
             Err(error) => {
                 tracing::warn!(%error, "accept failed");
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -119,22 +149,38 @@ fn spawn_connection(
     app: Arc<App>,
     http: Arc<Http>,
     permit: OwnedSemaphorePermit,
+    mut draining: DrainWatch,
 ) {
     tokio::spawn(async move {
         let _slot = permit;
         let _open = app.metrics.connection_opened();
         let busy = Arc::new(Busy::default());
         let stream = IdleTimeout::new(stream, app.config.http.idle_timeout, Arc::clone(&busy));
+        let closing = draining.flag();
         let service = service_fn(move |request| {
             let guard = busy.enter();
             let app = Arc::clone(&app);
+            let closing = closing.clone();
             async move {
-                let response = exchange::serve(app, request).await;
+                let mut response = exchange::serve(app, request).await;
+                if let Ok(response) = &mut response {
+                    closing.mark_response(response.headers_mut());
+                }
                 drop(guard);
                 response
             }
         });
-        if let Err(error) = http.serve_connection(stream, service).await {
+        let connection = http.serve_connection(stream, service);
+        tokio::pin!(connection);
+        let result = tokio::select! {
+            result = &mut connection => result,
+            () = draining.started() => {
+                // Idle: closes now. Mid-request: the response says `connection: close`.
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        if let Err(error) = result {
             tracing::debug!(%peer, %error, "connection ended with an error");
         }
     });
