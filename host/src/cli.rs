@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::runner::{self, RunConfig};
+use crate::shutdown::DEFAULT_SHUTDOWN_TIMEOUT;
 
 /// Runs wasm32-wasip1 modules written for WasmEdge's socket extension.
 #[derive(Debug, Parser)]
@@ -44,6 +45,10 @@ struct RunArgs {
     /// Cap the guest's linear memory at this many MiB (memory.grow fails beyond).
     #[arg(long = "max-memory", value_name = "MIB")]
     max_memory: Option<u64>,
+    /// On SIGTERM/SIGINT the guest's listeners close and it has this many seconds to
+    /// finish; then it is cut (exit status 124). A second signal cuts at once.
+    #[arg(long = "shutdown-timeout", value_name = "SECS", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT.as_secs())]
+    shutdown_timeout: u64,
     /// The module to run.
     module: PathBuf,
     /// Arguments passed to the guest after argv[0].
@@ -96,6 +101,7 @@ fn run(args: RunArgs) -> i32 {
         allow_connect: args.allow_connect,
         allow_listen: args.allow_listen,
         max_memory_mib: args.max_memory,
+        shutdown_timeout: Some(std::time::Duration::from_secs(args.shutdown_timeout)),
         cache_dir: None,
     };
     match runner::run(&config) {
@@ -196,5 +202,6 @@ mod tests {
         assert_eq!(args.env, vec!["A=1", "B=2"]);
         assert_eq!(args.allow_connect, vec!["127.0.0.1:*"]);
         assert_eq!(args.max_memory, Some(64));
+        assert_eq!(args.shutdown_timeout, 25, "the default suits Kubernetes' 30 s grace period");
     }
 }

@@ -16,6 +16,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use crate::abi::rights;
 use crate::errno::Errno;
+use crate::shutdown::ListenerGuard;
 
 /// What a descriptor refers to.
 pub enum FdKind {
@@ -36,6 +37,23 @@ pub struct SocketHandle {
     /// FIONREAD (which fails on listeners, giving nbytes 0) instead of
     /// assuming success (§8 step 4).
     pub listening: bool,
+    /// While listening: the entry in the listeners a shutdown signal closes.
+    pub shutdown_entry: Option<ListenerGuard>,
+}
+
+impl SocketHandle {
+    /// A socket that is not listening.
+    pub fn new(fd: OwnedFd) -> Self {
+        SocketHandle { fd, listening: false, shutdown_entry: None }
+    }
+}
+
+impl Drop for SocketHandle {
+    fn drop(&mut self) {
+        // Out of the listeners before `fd` closes, so its number is never shut down
+        // after the kernel hands it out again.
+        self.shutdown_entry = None;
+    }
 }
 
 /// A directory capability. cap-std guarantees that paths resolved below it
@@ -197,11 +215,7 @@ mod tests {
         let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
         assert!(fd >= 0);
         let owned = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        FdEntry::new(
-            FdKind::Socket(SocketHandle { fd: owned, listening: false }),
-            rights::SOCKET_OPENED,
-            rights::SOCKET_OPENED,
-        )
+        FdEntry::new(FdKind::Socket(SocketHandle::new(owned)), rights::SOCKET_OPENED, rights::SOCKET_OPENED)
     }
 
     #[test]
@@ -277,7 +291,7 @@ mod preopen_tests {
         assert_eq!(table.get(4).err(), Some(Errno::BADF));
         let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
         let owned = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        let sock = FdEntry::new(FdKind::Socket(SocketHandle { fd: owned, listening: false }), 0, 0);
+        let sock = FdEntry::new(FdKind::Socket(SocketHandle::new(owned)), 0, 0);
         assert_eq!(table.insert(sock), 5);
     }
 }

@@ -9,6 +9,7 @@ use crate::guest_memory::GuestMemory;
 use crate::poll::Poller;
 use crate::preview1::args_env::WasiStrings;
 use crate::sandbox::SandboxPolicy;
+use crate::shutdown::Listeners;
 
 /// Per-instance state behind all host functions.
 pub struct HostState {
@@ -27,6 +28,8 @@ pub struct HostState {
     pub sandbox: SandboxPolicy,
     /// `--max-memory`, enforced by wasmtime through `Store::limiter`.
     pub limits: StoreLimits,
+    /// The guest's listening sockets, which a shutdown signal closes.
+    pub listeners: Listeners,
 }
 
 impl HostState {
@@ -40,6 +43,7 @@ impl HostState {
             env,
             sandbox,
             limits: StoreLimits::default(),
+            listeners: Listeners::default(),
         }
     }
 }

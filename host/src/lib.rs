@@ -23,6 +23,7 @@
 //! - [`preview1`] — the standard preview1 functions.
 //! - [`filesystem`] — `--dir` access confined by cap-std.
 //! - [`sandbox`] — `--allow-connect` / `--allow-listen` policy.
+//! - [`shutdown`] — SIGTERM/SIGINT: listeners shut down, then a deadline.
 //! - [`sys`] — small helpers for raw libc calls.
 
 pub mod abi;
@@ -40,5 +41,6 @@ pub mod poll;
 pub mod preview1;
 pub mod runner;
 pub mod sandbox;
+pub mod shutdown;
 pub mod socket;
 pub mod sys;

@@ -19,6 +19,7 @@ use crate::perfmap;
 use crate::preview1::args_env::WasiStrings;
 use crate::preview1::process::ProcExit;
 use crate::sandbox::{RuleError, SandboxPolicy};
+use crate::shutdown;
 use crate::sys::MappedFile;
 
 /// Exit status after a trap (128 + SIGABRT), as `wasmedge run`.
@@ -38,6 +39,10 @@ pub struct RunConfig {
     pub allow_connect: Vec<String>,
     pub allow_listen: Vec<String>,
     pub max_memory_mib: Option<u64>,
+    /// `--shutdown-timeout`: with a value, SIGTERM/SIGINT shut the guest's
+    /// listeners down and cut it after this long ([`crate::shutdown`]); `None`
+    /// keeps the signals' default actions.
+    pub shutdown_timeout: Option<std::time::Duration>,
     /// Overrides the cache location (tests); `None` = [`cache::default_dir`].
     pub cache_dir: Option<PathBuf>,
 }
@@ -65,6 +70,8 @@ pub enum RunError {
     NoStart,
     #[error("cannot create the wasm engine: {0}")]
     Engine(String),
+    #[error("cannot handle SIGTERM/SIGINT: {0}")]
+    Signals(#[source] std::io::Error),
 }
 
 /// The one engine configuration used by `run` and `compile` (cache keys and
@@ -285,6 +292,11 @@ impl StartupTrace {
 /// Loads, links and runs the module to completion.
 pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
     let trace = StartupTrace::from_env();
+    // First, so a signal during a long compile is a graceful shutdown too.
+    let listeners = shutdown::Listeners::default();
+    if let Some(timeout) = config.shutdown_timeout {
+        shutdown::install(listeners.clone(), timeout).map_err(RunError::Signals)?;
+    }
     let engine = engine()?;
     trace.mark("engine");
     let module = load_module(&engine, &config.module, config.cache_dir.clone())?;
@@ -295,6 +307,7 @@ pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
         }
     }
     let mut store = build_store(&engine, config)?;
+    store.data_mut().listeners = listeners;
     let externs = imports::resolve(&mut store, &module)?;
     trace.mark("imports");
     let instance = match Instance::new(&mut store, &module, &externs) {

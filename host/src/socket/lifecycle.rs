@@ -51,7 +51,7 @@ fn adopt_socket(fds: &mut FdTable, fd: i32, socket_rights: u64) -> u32 {
     // SAFETY: `fd` was just returned by socket()/accept4() and is owned by
     // nobody else.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    let kind = FdKind::Socket(SocketHandle { fd: owned, listening: false });
+    let kind = FdKind::Socket(SocketHandle::new(owned));
     fds.insert(FdEntry::new(kind, socket_rights, socket_rights))
 }
 
@@ -114,10 +114,15 @@ pub fn sock_listen(mut caller: Caller<'_, HostState>, fd: i32, backlog: i32) -> 
 
 fn listen(state: &mut HostState, fd: i32, backlog: i32) -> Result<(), Errno> {
     let entry = state.fds.get_mut(fd)?;
+    let raw = entry.raw_fd();
     // SAFETY: plain syscall on a descriptor we own.
-    cvt(unsafe { libc::listen(entry.raw_fd(), backlog) })?;
+    cvt(unsafe { libc::listen(raw, backlog) })?;
     if let FdKind::Socket(s) = &mut entry.kind {
         s.listening = true;
+        // A shutdown signal closes it to new connections (`crate::shutdown`).
+        if s.shutdown_entry.is_none() {
+            s.shutdown_entry = Some(state.listeners.add(raw));
+        }
     }
     Ok(())
 }
@@ -209,6 +214,7 @@ fn shutdown(state: &mut HostState, fd: i32, how: u32) -> Result<(), Errno> {
     if native != libc::SHUT_WR {
         if let FdKind::Socket(s) = &mut entry.kind {
             s.listening = false;
+            s.shutdown_entry = None;
         }
     }
     Ok(())

@@ -1,0 +1,177 @@
+//! Graceful shutdown on SIGTERM and SIGINT.
+//!
+//! A guest cannot see signals (WASI has none, and `wasmedge` delivers none), so
+//! edge-host turns the first SIGTERM/SIGINT into something a socket server already
+//! understands: every listening socket the guest owns is shut down
+//! (`shutdown(SHUT_RDWR)`). Linux then refuses new connections at once (RST), wakes a
+//! `poll_oneoff` waiting on the listener (it reports readable with HANGUP), and
+//! `sock_accept` fails with `INVAL` — what WasmEdge also reports for a shut-down
+//! listener. A guest that stops accepting on that error, finishes its connections and
+//! returns exits 0 as usual. Whatever is still running when `--shutdown-timeout`
+//! passes is cut: one stderr line, exit status [`DEADLINE_EXIT_CODE`]. A second signal
+//! cuts at once with 128 + its number, as a shell reports a process killed by it.
+//!
+//! The handlers are installed by `run` (signal-hook: the handler only writes to a
+//! pipe, a thread does the rest), so they also work when edge-host is PID 1 of a
+//! container, where the kernel drops signals whose action is the default.
+
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+/// The default `--shutdown-timeout`: below Kubernetes' default 30 s grace period,
+/// leaving the kubelet's SIGKILL 5 s of margin.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Exit status when the shutdown timeout cut the guest short (as timeout(1)).
+pub const DEADLINE_EXIT_CODE: i32 = 124;
+
+/// The guest's listening sockets, shared between the descriptor table (which adds
+/// and removes them) and the signal thread (which shuts them down).
+#[derive(Clone, Default)]
+pub struct Listeners(Arc<Mutex<ListenerSet>>);
+
+#[derive(Default)]
+struct ListenerSet {
+    fds: Vec<RawFd>,
+    /// Set by the first signal: a socket that starts listening later is shut down
+    /// as soon as it is added.
+    shut: bool,
+}
+
+impl Listeners {
+    fn lock(&self) -> MutexGuard<'_, ListenerSet> {
+        // The set stays consistent even if a holder panicked: it only pushes/removes.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records `fd` as listening until the returned guard is dropped, which must
+    /// happen before `fd` is closed (so the signal thread never touches a reused
+    /// number). After a shutdown signal, `fd` is shut down right away.
+    pub fn add(&self, fd: RawFd) -> ListenerGuard {
+        let mut set = self.lock();
+        if set.shut {
+            shut_down(fd);
+        }
+        set.fds.push(fd);
+        ListenerGuard { listeners: self.clone(), fd }
+    }
+
+    /// Shuts down every listening socket, now and from now on; returns how many.
+    pub fn shut_down_all(&self) -> usize {
+        let mut set = self.lock();
+        set.shut = true;
+        set.fds.iter().for_each(|&fd| shut_down(fd));
+        set.fds.len()
+    }
+
+    /// How many sockets are recorded as listening.
+    pub fn len(&self) -> usize {
+        self.lock().fds.len()
+    }
+
+    /// Whether no socket is recorded as listening.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn shut_down(fd: RawFd) {
+    // SAFETY: `fd` is open (its guard has not been dropped; the set's lock is held).
+    // Failure (e.g. ENOTCONN on a socket that never listened) changes nothing.
+    unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+}
+
+/// Keeps one descriptor in [`Listeners`]; dropping it removes the descriptor.
+pub struct ListenerGuard {
+    listeners: Listeners,
+    fd: RawFd,
+}
+
+impl Drop for ListenerGuard {
+    fn drop(&mut self) {
+        let mut set = self.listeners.lock();
+        if let Some(i) = set.fds.iter().position(|&fd| fd == self.fd) {
+            set.fds.swap_remove(i);
+        }
+    }
+}
+
+/// A signal's name for messages.
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        SIGTERM => "SIGTERM",
+        SIGINT => "SIGINT",
+        _ => "signal",
+    }
+}
+
+/// Installs the SIGTERM/SIGINT handlers and the thread that acts on them.
+pub fn install(listeners: Listeners, timeout: Duration) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGTERM, SIGINT])?;
+    std::thread::Builder::new().name("edge-host-signals".into()).spawn(move || {
+        let mut signals = signals.forever();
+        let Some(first) = signals.next() else { return };
+        let first_name = signal_name(first);
+        eprintln!(
+            "edge-host: {first_name}: refusing new connections; the module has {} s to finish \
+             (--shutdown-timeout; a second signal ends it at once)",
+            timeout.as_secs_f64()
+        );
+        listeners.shut_down_all();
+        std::thread::spawn(move || {
+            std::thread::sleep(timeout);
+            eprintln!(
+                "edge-host: --shutdown-timeout {} s passed after {first_name}: ending the module \
+                 (exit status {DEADLINE_EXIT_CODE})",
+                timeout.as_secs_f64()
+            );
+            std::process::exit(DEADLINE_EXIT_CODE);
+        });
+        if let Some(second) = signals.next() {
+            eprintln!(
+                "edge-host: second {}: ending the module at once (exit status {})",
+                signal_name(second),
+                128 + second
+            );
+            std::process::exit(128 + second);
+        }
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn shutting_down_refuses_new_connections_and_guards_unregister() {
+        let listeners = Listeners::default();
+        let socket = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = socket.local_addr().unwrap();
+        let guard = listeners.add(socket.as_raw_fd());
+        assert_eq!(listeners.len(), 1);
+        assert!(TcpStream::connect(addr).is_ok(), "listening before the shutdown");
+        assert_eq!(listeners.shut_down_all(), 1);
+        assert!(TcpStream::connect(addr).is_err(), "refused after the shutdown");
+        let error = socket.accept().unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::EINVAL), "accept on a shut-down listener");
+        drop(guard);
+        assert!(listeners.is_empty());
+    }
+
+    #[test]
+    fn a_socket_that_listens_after_the_shutdown_is_shut_down_at_once() {
+        let listeners = Listeners::default();
+        listeners.shut_down_all();
+        let socket = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = socket.local_addr().unwrap();
+        let _guard = listeners.add(socket.as_raw_fd());
+        assert!(TcpStream::connect(addr).is_err());
+    }
+}
