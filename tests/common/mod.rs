@@ -58,14 +58,17 @@ pub fn runner() -> Command {
             command.arg("run");
             command
         }
-        _ => {
-            let bin = std::env::var_os("EDGE_HOST_BIN").map(PathBuf::from).unwrap_or_else(default_edge_host);
-            assert!(bin.exists(), "edge-host is not built at {} (run scripts/setup.sh)", bin.display());
-            let mut command = Command::new(bin);
-            command.arg("run");
-            command
-        }
+        _ => edge_host(),
     }
+}
+
+/// `edge-host run`, whatever `EDGE_RUNTIME` says (for tests of edge-host's own behaviour).
+pub fn edge_host() -> Command {
+    let bin = std::env::var_os("EDGE_HOST_BIN").map(PathBuf::from).unwrap_or_else(default_edge_host);
+    assert!(bin.exists(), "edge-host is not built at {} (run scripts/setup.sh)", bin.display());
+    let mut command = Command::new(bin);
+    command.arg("run");
+    command
 }
 
 /// `target/<triple>/release/edge-host`, found from this test binary's own path
@@ -111,9 +114,13 @@ pub fn service_command(env: &[(&str, &str)]) -> Command {
         command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         return command;
     }
+    module_command(runner(), env)
+}
+
+/// `runner` (with its own flags already given) running the module with `env`.
+fn module_command(mut command: Command, env: &[(&str, &str)]) -> Command {
     let module = module_path();
     assert!(module.exists(), "the module is not built at {} (run scripts/build.sh)", module.display());
-    let mut command = runner();
     for (name, value) in suite_env() {
         command.arg("--env").arg(format!("{name}={value}"));
     }
@@ -134,7 +141,20 @@ impl TestApp {
     /// Starts the service with extra environment variables; waits until it listens.
     /// `PORT=0` lets the OS pick the port, which the service reports in its start line.
     pub fn spawn_with(env: &[(&str, &str)]) -> Self {
-        Self::start("0", env, |start_line| start_line.recv_timeout(Duration::from_millis(100)).ok())
+        Self::start("0", env, service_command, |start_line| {
+            start_line.recv_timeout(Duration::from_millis(100)).ok()
+        })
+    }
+
+    /// Starts the module under edge-host, whatever `EDGE_RUNTIME` says, with
+    /// `runner_args` (such as `--shutdown-timeout 1`) before the module.
+    pub fn spawn_on_edge_host(runner_args: &[&str], env: &[(&str, &str)]) -> Self {
+        let command = |env: &[(&str, &str)]| {
+            let mut runner = edge_host();
+            runner.args(runner_args);
+            module_command(runner, env)
+        };
+        Self::start("0", env, command, |start_line| start_line.recv_timeout(Duration::from_millis(100)).ok())
     }
 
     /// Starts the service on a port chosen here and waits until it accepts connections,
@@ -145,7 +165,7 @@ impl TestApp {
             .expect("find a free port")
             .port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        Self::start(&port.to_string(), env, move |_| {
+        Self::start(&port.to_string(), env, service_command, move |_| {
             if std::net::TcpStream::connect(addr).is_ok() {
                 return Some(addr);
             }
@@ -159,11 +179,12 @@ impl TestApp {
     fn start(
         port: &str,
         env: &[(&str, &str)],
+        command: impl FnOnce(&[(&str, &str)]) -> Command,
         mut listening: impl FnMut(&mpsc::Receiver<SocketAddr>) -> Option<SocketAddr>,
     ) -> Self {
         let mut all: Vec<(&str, &str)> = vec![("HOST", "127.0.0.1"), ("PORT", port), ("LOG_FORMAT", "text")];
         all.extend_from_slice(env);
-        let mut child = service_command(&all).spawn().expect("start the runner");
+        let mut child = command(&all).spawn().expect("start the runner");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (addr_tx, addr_rx) = mpsc::channel();
         let (log_tx, log_rx) = mpsc::channel();
@@ -203,6 +224,29 @@ impl TestApp {
     /// `GET path` on a fresh connection.
     pub fn get(&self, path: &str) -> HttpResponse {
         self.request("GET", path, &[], b"")
+    }
+
+    /// Sends `signal` (`TERM`, `INT`, ...) to the process, with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args(["-s", signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill(1)");
+        assert!(status.success(), "kill -s {signal} failed");
+    }
+
+    /// Waits up to `timeout` for the process to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// Whether the process is still running.
