@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cold-start benchmark (issue 3): time from process spawn to the first 200 from
+# Cold-start benchmark: time from process spawn to the first 200 from
 # GET /api/health, median / min / p90 over RUNS runs (default 20), for
 #   * edge-host with a cold cache (a fresh empty EDGE_HOST_CACHE_DIR every run),
 #   * edge-host with a warm cache (primed by one uncounted run),
@@ -72,6 +72,6 @@ cat "$ROWS"
 warm="$(grep -F '| edge-host, warm cache |' "$ROWS" | awk -F'|' '{gsub(/ /,"",$3); print $3}')"
 if [[ "$warm" =~ ^[0-9.]+$ ]]; then
   echo
-  echo "Issue 3 target, warm cache under 10 ms: median ${warm} ms ($(python3 -c "print('met' if $warm < 10 else 'not met')"))."
+  echo "Target, warm cache under 10 ms: median ${warm} ms ($(python3 -c "print('met' if $warm < 10 else 'not met')"))."
 fi
 ! grep -q '| failed:' "$ROWS"

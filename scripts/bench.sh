@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The comparison benchmark of issue 6: the article's table, measured here.
+# The comparison benchmark: the article's table, measured here.
 #
 # Builds everything in release mode, then measures one row after another in
 # the same run: the service built natively (the baseline), its .wasm on
@@ -84,9 +84,9 @@ run_build "Building the service natively (release, the baseline row)" \
 if wants edge-host; then
   step "Building edge-host (release)"
   BUILD_COMMANDS+=("(cd host && cargo build --release --locked)")
-  [ -f host/src/main.rs ] || die "host/ has no edge-host sources yet (issue 3); the benchmark needs edge-host"
+  [ -f host/src/main.rs ] || die "host/ has no edge-host sources; the benchmark needs edge-host"
   (cd host && nice cargo build --release --locked 2>&1 | sed 's/^/    /' >&2) \
-    || die "edge-host did not build; the cargo output above says why (host/ is issue 3's)"
+    || die "edge-host did not build; the cargo output above says why"
   [ -x "$(edge_host_bin)" ] || die "edge-host was not built at $(edge_host_bin)"
 fi
 

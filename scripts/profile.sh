@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Where the time goes, per request (issue 6): callgrind instruction counts,
+# Where the time goes, per request: callgrind instruction counts,
 # heap allocations and system calls of the service built natively and of its
 # .wasm on edge-host, side by side, for GET /api/hello, GET /api/users/{id} and
 # POST /api/users. Instruction counts are exact whatever else the machine is

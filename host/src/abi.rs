@@ -1,5 +1,5 @@
 //! Numeric constants and struct layouts of `wasi_snapshot_preview1` and of
-//! WasmEdge's socket extension (`../shared/wasmedge-socket-abi.md` §3, §6, §8).
+//! WasmEdge's socket extension (`docs/wasmedge-socket-abi.md` §3, §6, §8).
 //!
 //! Everything the guest sees as a number lives here, so the decoding code in
 //! the other modules reads as names rather than magic values.

@@ -1,6 +1,7 @@
 //! edge-host runs `wasm32-wasip1` modules written for WasmEdge's socket
-//! extension on wasmtime, behaving as WasmEdge does
-//! (`../shared/wasmedge-socket-abi.md` is the specification).
+//! extension on wasmtime, behaving as WasmEdge 0.17.x does. The specification
+//! is `docs/wasmedge-socket-abi.md` in this repository: every `§N` in this
+//! crate's comments (`§2.1`, `§8 step 4`, ...) is a section of that document.
 //!
 //! Map of the crate:
 //! - [`cli`] — command line (`run`, `compile`, the bare `MODULE` form).

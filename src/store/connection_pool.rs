@@ -6,9 +6,9 @@
 //! 0.33's pool returns a connection through a background recycler (a
 //! `COM_RESET_CONNECTION` round trip, then the prepared statements prepared again), and
 //! under bursts its waiters can miss that return: every request then stalls until
-//! `DB_TIMEOUT_MS` runs out although all connections sit idle (seen in CI, reproduced
-//! natively too). Here the only queue is a tokio semaphore; a lease puts its connection
-//! back before it gives its permit up, so a woken waiter always finds it.
+//! `DB_TIMEOUT_MS` runs out although all connections sit idle. Here the only queue is
+//! a tokio semaphore; a lease puts its connection back before it gives its permit up,
+//! so a woken waiter always finds it.
 //!
 //! A connection goes back to the pool only when its user said its last operation
 //! finished cleanly ([`Lease::reusable`]). A lease dropped without that (the request

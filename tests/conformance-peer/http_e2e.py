@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Conformance check 26 (reference §10): end to end with the real service.
+"""Conformance check 26 (docs/wasmedge-socket-abi.md §10): end to end with the real service.
 
 Starts the hyper/tokio service module under the runtime being tested with
 ``PORT=<free port>`` and ``HOST=127.0.0.1`` in its environment, then checks

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Native peer for the conformance guest (tests/conformance-guest).
 
-Several checks in the socket ABI reference need a socket that the Wasm runtime
-under test does not own: a native client that connects to the guest's listener,
+Several checks of the socket ABI (docs/wasmedge-socket-abi.md §10) need a
+socket that the Wasm runtime under test does not own: a native client that
+connects to the guest's listener,
 a native UDP sender or receiver, a peer that resets a connection. This process
 is that peer. scripts/conformance.sh starts it, reads its control port from the
 first line of stdout (``PEER_PORT=<n>``) and passes it to the guest as

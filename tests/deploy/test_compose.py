@@ -1,5 +1,5 @@
 """docker-compose.yml: valid against the compose-spec schema (check-jsonschema's
-vendored copy), and wired as the issue asks: the API on Docker's Wasm runtime,
+vendored copy), and wired as deployment needs it: the API on Docker's Wasm runtime,
 MariaDB with a health check, the API started only once the database is healthy,
 and DATABASE_URL naming that database with its credentials."""
 

@@ -1,4 +1,4 @@
-"""edgebench: the comparison benchmark behind scripts/bench.sh (issue 6).
+"""edgebench: the comparison benchmark behind scripts/bench.sh.
 
 It measures, one row after another in one run, the service built natively,
 its .wasm on edge-host (and on wasmedge when present) and the peers under

@@ -1,5 +1,5 @@
 """Turns a run's results into Markdown: the article-shaped table, each row's
-ratio to the native build, the issue's targets, the article's own figures
+ratio to the native build, the performance targets, the article's own figures
 (quoted, never mixed with ours), the noise indicators and the exact commands.
 """
 
@@ -128,7 +128,7 @@ def _row(results, key):
 
 
 def targets(results):
-    """The issue's targets for the edge-host row, each stated as met or not."""
+    """The performance targets for the edge-host row, each stated as met or not."""
     wasm, native = _row(results, "edge-host"), _row(results, "native")
     if wasm is None or native is None:
         return ["- The targets need both the native and the edge-host rows; one of them was not measured."]
@@ -235,7 +235,7 @@ def render(results):
         "Throughput: higher is better; latency, memory, size and cold start: lower is better.",
         "",
         ratio_table(results),
-        "## Issue 6 targets (edge-host row)",
+        "## Performance targets (edge-host row)",
         "",
         *targets(results),
         "",

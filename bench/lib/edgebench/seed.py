@@ -24,8 +24,8 @@ def seed_users(port, count):
             payload = response.read()
             if response.status == 404 or response.status == 405:
                 raise SeedError(
-                    f"POST /api/users answered {response.status}: this build has no users API yet "
-                    "(issue 4); the GET/POST /api/users rows cannot be measured"
+                    f"POST /api/users answered {response.status}: this build has no users API; "
+                    "the GET/POST /api/users rows cannot be measured"
                 )
             if response.status != 201:
                 raise SeedError(f"POST /api/users answered {response.status} (expected 201): {payload[:200]!r}")

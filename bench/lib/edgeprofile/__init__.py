@@ -1,4 +1,4 @@
-"""edgeprofile: where the time goes, per request, native vs Wasm (issue 6).
+"""edgeprofile: where the time goes, per request, native vs Wasm.
 
 Throughput on a shared 2-core VM swings by tens of percent from run to run;
 instruction counts under callgrind do not. This package runs the service

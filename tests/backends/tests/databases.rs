@@ -1,6 +1,6 @@
 //! End-to-end: the real module under the runner against real MariaDB, PostgreSQL and
 //! Redis servers (each test starts its own, on loopback, and stops it when done).
-//! What is tested is issue 5's contract: durability across service and database
+//! What is tested is the database contract: durability across service and database
 //! restarts, 503 then recovery when the database dies, a cache that can die without
 //! failing requests, exact round-trips of hostile strings, database-enforced email
 //! uniqueness across instances, timeouts that do not poison connections, and safe

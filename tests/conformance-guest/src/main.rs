@@ -1,4 +1,5 @@
-//! Conformance guest for WasmEdge's socket ABI (`../shared/wasmedge-socket-abi.md`).
+//! Conformance guest for WasmEdge's socket ABI (`docs/wasmedge-socket-abi.md`;
+//! "the reference" and every `§N` in this crate mean that document).
 //!
 //! Runs unchanged under edge-host and under real WasmEdge, so the two can be
 //! compared case by case. scripts/conformance.sh drives it; the native peer

@@ -1,5 +1,5 @@
 //! The cases, one module per area of the reference. Names start with `cNN`
-//! for §10 check NN and with `x-` for the extra cases issue 3 asks for; the
+//! for §10 check NN and with `x-` for the extra cases beyond §10; the
 //! checks that need a process of their own (22's trap, 24, 25, 26) are run by
 //! scripts/conformance.sh (see main.rs and tests/conformance-guest/wat/).
 

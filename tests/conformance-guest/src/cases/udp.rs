@@ -78,7 +78,7 @@ pub fn c18_send_to_native_receiver() -> Outcome {
 
 /// Extra (UDP echo): wws `UdpSocket` sends to the native echo server and
 /// receives the echo; wws' `recv_from` reports the source port byte-swapped,
-/// as the reference documents for WasmEdge (§4, issue #2491).
+/// as the reference documents for WasmEdge (§4; upstream WasmEdge issue #2491).
 ///
 /// The source *address* that wws returns is not checked: wws 0.5.5 passes an
 /// immutable `let addr_buf = [0; 128]` to the host and then reads it, so the
