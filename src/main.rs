@@ -4,11 +4,11 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+#[cfg(unix)]
+use edge_service::http::shutdown;
 use edge_service::store::{self, UserStore};
 use edge_service::telemetry::Metrics;
 use edge_service::{app::App, config::Config, http::server, telemetry};
-#[cfg(unix)]
-use edge_service::http::shutdown;
 
 /// Exit code for invalid configuration (the process never started serving).
 const EXIT_BAD_CONFIG: u8 = 2;
