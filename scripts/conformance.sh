@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Conformance suite for WasmEdge's socket ABI (../shared/wasmedge-socket-abi.md §10).
+# Conformance suite for WasmEdge's socket ABI (docs/wasmedge-socket-abi.md §10).
 #
 # Runs the same checks on edge-host (default) or on real WasmEdge
 # (EDGE_RUNTIME=wasmedge), so the two can be compared line by line:
