@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the memory (RSS) and CPU of the service module under the runner, idle
 # and under load, to size the Kubernetes requests/limits in
-# deploy/k8s/20-deployment.yaml. Prints the figures; asserts nothing.
+# deploy/k8s/*/20-deployment.yaml. Prints the figures; asserts nothing.
 #
 #   bash deploy/measure-rss.sh [--duration SECONDS] [--connections N]
 #                              [--body-kib N] [--env NAME=VALUE]...

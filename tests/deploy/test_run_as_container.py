@@ -61,7 +61,7 @@ def running(unpacked_archive: OciImage, entrypoint_module: Path, tmp_path_factor
 
 
 def deployment_probe_paths() -> dict[str, str]:
-    deployment = yaml.safe_load((K8S_DIR / "20-deployment.yaml").read_text())
+    deployment = yaml.safe_load((K8S_DIR / "crun-wasmedge" / "20-deployment.yaml").read_text())
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     return {probe: container[probe]["httpGet"]["path"] for probe in ("livenessProbe", "readinessProbe", "startupProbe")}
 
