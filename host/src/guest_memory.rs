@@ -32,7 +32,16 @@ impl<'a> GuestMemory<'a> {
         self.bytes.is_empty()
     }
 
+    /// The bytes `[ptr, ptr+len)`. A zero-length range is valid at any
+    /// pointer, even past the end of memory, as in WasmEdge 0.17.x: its
+    /// `getSpan`/`getStringView` (0.17.0 `include/runtime/instance/memory.h`)
+    /// return an empty span when the bounds check fails, and every caller in
+    /// `lib/host/wasi/wasifunc.cpp` only compares that span's size with the
+    /// count it asked for, so a count of 0 never gives `FAULT`.
     fn range(&self, ptr: u32, len: u32) -> Result<std::ops::Range<usize>, Errno> {
+        if len == 0 {
+            return Ok(0..0);
+        }
         let start = ptr as usize;
         let end = start.checked_add(len as usize).ok_or(Errno::FAULT)?;
         if end > self.bytes.len() {
@@ -231,7 +240,18 @@ mod tests {
         let mem = GuestMemory::new(&mut raw);
         assert_eq!(mem.check(8, u32::MAX), Err(Errno::FAULT));
         assert_eq!(mem.check(16, 0), Ok(()));
-        assert_eq!(mem.check(17, 0), Err(Errno::FAULT));
+        assert_eq!(mem.check(16, 1), Err(Errno::FAULT));
+    }
+
+    #[test]
+    fn zero_length_ranges_are_valid_anywhere_like_wasmedge() {
+        let mut raw = vec![0u8; 16];
+        let mut mem = GuestMemory::new(&mut raw);
+        assert_eq!(mem.check(17, 0), Ok(()));
+        assert_eq!(mem.check(u32::MAX, 0), Ok(()));
+        assert_eq!(mem.bytes(u32::MAX, 0), Ok(&[][..]));
+        assert_eq!(mem.bytes_mut(4096, 0).map(|b| b.len()), Ok(0));
+        assert_eq!(mem.write_bytes(1 << 20, &[]), Ok(()));
     }
 
     #[test]

@@ -139,7 +139,7 @@ pub fn fd_tell(mut caller: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime
     into_wasm(seek(&mut caller, "fd_tell", fd, 0, Some(libc::SEEK_CUR), out as u32, rights::FD_TELL))
 }
 
-/// `lseek` with WasmEdge's checks: alignment (trap), whence (`INVAL`, `None`
+/// `lseek` with WasmEdge's checks: alignment (`ADDRNOTAVAIL`), whence (`INVAL`, `None`
 /// here), bounds, descriptor, right.
 fn seek(
     caller: &mut Caller<'_, HostState>,

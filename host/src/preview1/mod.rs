@@ -3,7 +3,8 @@
 //! wasmtime-wasi's own preview1 cannot be used; see `filesystem` for why the
 //! file system part is built on cap-std instead).
 //!
-//! These functions trap on misaligned pointers, as WasmEdge does (§7).
+//! A misaligned pointer is `ADDRNOTAVAIL` here too, as in WasmEdge 0.17.x
+//! (its main branch traps instead; see `errno::require_aligned`).
 //!
 //! - [`args_env`] — `args_*`, `environ_*`.
 //! - [`process`] — clocks, randomness, `sched_yield`, `proc_exit`, `proc_raise`.

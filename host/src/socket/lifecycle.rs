@@ -5,7 +5,7 @@
 //! (`ADDRNOTAVAIL`), memory (`FAULT`), bounds (`FAULT`), enum values
 //! (`INVAL`), descriptor (`BADF`), then the syscall with its errno.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 
 use wasmtime::Caller;
 
@@ -133,8 +133,12 @@ pub fn sock_accept_v1(mut caller: Caller<'_, HostState>, fd: i32, ro_fd: i32) ->
     errno_to_wasm(accept(&mut caller, fd, None, ro_fd as u32))
 }
 
-/// `sock_accept_v2(fd, fdflags, ro_fd)`, the standard preview1 shape:
-/// NONBLOCK makes the new socket non-blocking, other valid bits are ignored.
+/// `sock_accept_v2(fd, fdflags, ro_fd)`, the standard preview1 shape. As in
+/// WasmEdge 0.17.x, NONBLOCK is applied to the *listening* socket, not to the
+/// accepted one (0.17.0 `lib/host/wasi/inode-linux.cpp` `INode::sockAccept`
+/// calls `fcntl(Fd, F_SETFL, flags(NewFd) | O_NONBLOCK)` on the listener);
+/// WasmEdge's main branch sets it on the accepted socket. Other valid bits
+/// are ignored.
 pub fn sock_accept_v2(
     mut caller: Caller<'_, HostState>,
     fd: i32,
@@ -148,22 +152,36 @@ fn accept(caller: &mut Caller<'_, HostState>, fd: i32, flags: Option<u32>, ro_fd
     sock_aligned(ro_fd, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check(ro_fd, 4)?;
-    let mut accept_flags = libc::SOCK_CLOEXEC;
+    let mut nonblock = false;
     if let Some(flags) = flags {
         let flags = flags as u16;
         if flags & !fdflags::ALL != 0 {
             return Err(Errno::INVAL);
         }
-        if flags & fdflags::NONBLOCK != 0 {
-            accept_flags |= libc::SOCK_NONBLOCK;
-        }
+        nonblock = flags & fdflags::NONBLOCK != 0;
     }
     let listener = state.fds.get(fd)?.raw_fd();
     // SAFETY: NULL address/length are allowed by accept4.
-    let new =
-        cvt(unsafe { libc::accept4(listener, std::ptr::null_mut(), std::ptr::null_mut(), accept_flags) })?;
-    let new_fd = adopt_socket(&mut state.fds, new, rights::SOCKET_ACCEPTED);
+    let new = cvt(unsafe {
+        libc::accept4(listener, std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC)
+    })?;
+    // SAFETY: `new` was just returned by accept4 and is owned by nobody else;
+    // dropping it on the error path below closes it, as WasmEdge does.
+    let accepted = unsafe { OwnedFd::from_raw_fd(new) };
+    if nonblock {
+        set_listener_nonblocking_like_0_17(listener, accepted.as_raw_fd())?;
+    }
+    let new_fd = adopt_socket(&mut state.fds, accepted.into_raw_fd(), rights::SOCKET_ACCEPTED);
     mem.write_u32(ro_fd, new_fd)
+}
+
+/// WasmEdge 0.17.x's NONBLOCK accept: the accepted socket's status flags plus
+/// `O_NONBLOCK`, stored on the listener (`F_SETFL` ignores the access mode).
+fn set_listener_nonblocking_like_0_17(listener: i32, accepted: i32) -> Result<(), Errno> {
+    // SAFETY: plain fcntl calls on descriptors we own.
+    let flags = cvt(unsafe { libc::fcntl(accepted, libc::F_GETFL) })?;
+    cvt(unsafe { libc::fcntl(listener, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+    Ok(())
 }
 
 /// `sock_connect(fd, addr, port)`: raw 4/16-byte addresses only.

@@ -99,6 +99,9 @@ extern "C" {
     pub fn fd_fdstat_get(fd: u32, buf: *mut u8) -> u32;
     pub fn fd_fdstat_set_flags(fd: u32, flags: u32) -> u32;
     pub fn poll_oneoff(subs: *const u8, events: *mut u8, nsubscriptions: u32, nevents: *mut u8) -> u32;
+    pub fn fd_write(fd: u32, iovs: *const u8, iovs_len: u32, nwritten: *mut u8) -> u32;
+    pub fn clock_time_get(id: u32, precision: u64, time: *mut u8) -> u32;
+    pub fn args_sizes_get(argc: *mut u8, argv_buf_size: *mut u8) -> u32;
     pub fn proc_exit(code: u32) -> !;
 }
 

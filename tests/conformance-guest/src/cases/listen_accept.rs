@@ -6,7 +6,7 @@ use crate::abi::{self, consts::*, errno, Side};
 use crate::net::{self, listener, Fd, LO4};
 use crate::peer::Peer;
 use crate::poll::{self, Sub};
-use crate::report::{expect_eq, expect_errno, fail, setup, setup_rc, Outcome};
+use crate::report::{expect_eq, expect_errno, fail, observe, setup, setup_rc, Outcome};
 use std::time::Duration;
 
 /// Check 7: NONBLOCK on a listener: fdstat shows 4, accept gives AGAIN; flags are
@@ -67,7 +67,35 @@ pub fn c08_native_client_accept() -> Outcome {
     Ok(())
 }
 
-/// §5: `sock_accept_v2(fd, NONBLOCK, ...)` makes the accepted socket
+/// §5 as WasmEdge 0.17.x behaves: `sock_accept_v2(fd, NONBLOCK, ...)` sets
+/// O_NONBLOCK on the *listening* socket and leaves the accepted one blocking
+/// (0.17.0 lib/host/wasi/inode-linux.cpp `INode::sockAccept`,
+/// `fcntl(Fd, F_SETFL, ...)` on the listener's fd); flags outside 0x1F are
+/// INVAL. Main fixed this (see [`x_accept_v2_nonblock_flag`]).
+pub fn x_accept_v2_nonblock_sets_listener_flag() -> Outcome {
+    let (lst, port) = listener(false)?;
+    let client = net::open(AF_INET4, SOCK_STREAM)?;
+    setup_rc("sock_connect (guest client)", abi::connect(client.0, &LO4, port))?;
+    let mut fd: u32 = u32::MAX;
+    let rc = unsafe { abi::sock_accept_v2(lst.0, 0x20, (&mut fd as *mut u32).cast()) };
+    expect_errno("sock_accept_v2 with fdflags 0x20", errno::INVAL, rc)?;
+    expect_eq("listener fs_flags before", 0, setup("fd_fdstat_get(listener)", abi::fdstat(lst.0))?.flags)?;
+    let rc = unsafe { abi::sock_accept_v2(lst.0, FDFLAGS_NONBLOCK, (&mut fd as *mut u32).cast()) };
+    expect_errno("sock_accept_v2 with NONBLOCK", errno::SUCCESS, rc)?;
+    let fd = Fd(fd);
+    let accepted = setup("fd_fdstat_get(accepted)", abi::fdstat(fd.0))?.flags;
+    let listening = setup("fd_fdstat_get(listener)", abi::fdstat(lst.0))?.flags;
+    observe("fs_flags (accepted, listener)", (accepted, listening));
+    expect_eq("fs_flags (accepted, listener) after a NONBLOCK accept", (0, 4), (accepted, listening))?;
+    expect_errno(
+        "sock_accept on the now non-blocking, empty listener",
+        errno::AGAIN,
+        abi::accept(lst.0).err().unwrap_or(0),
+    )
+}
+
+/// §5 as WasmEdge's main branch behaves (after 0.17.1):
+/// `sock_accept_v2(fd, NONBLOCK, ...)` makes the accepted socket
 /// non-blocking; flags outside 0x1F are INVAL.
 pub fn x_accept_v2_nonblock_flag() -> Outcome {
     let (lst, port) = listener(false)?;
