@@ -91,6 +91,10 @@ fi
 command -v wat2wasm >/dev/null 2>&1 || apt_install wabt
 command -v python3 >/dev/null 2>&1 || apt_install python3
 
+step "Checking the outcome recorder (tests/conformance-peer/test_outcomes.py)"
+python3 -m unittest -q tests/conformance-peer/test_outcomes.py 2>"$WORK/unittest.err" ||
+  die "outcomes.py fails its own tests: $(tail -n 20 "$WORK/unittest.err")"
+
 step "Building the conformance guest and the service module (wasm32-wasip1, release)"
 nice cargo build --release --quiet -p conformance-guest
 nice cargo build --release --quiet

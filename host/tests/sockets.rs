@@ -164,6 +164,23 @@ fn misaligned_pointers_in_standard_functions_are_addrnotavail_like_0_17() {
     }
 }
 
+#[test]
+fn so_type_into_a_short_buffer_gives_the_translated_bytes_that_fit() {
+    // WasmEdge 0.17.0 crashes here; edge-host translates (UDP is WASI type 1,
+    // Linux 2), then writes as many bytes as the kernel would.
+    let sb = Sandbox::new();
+    let body = r#"(func (export "_start") (local $fd i32)
+      (local.set $fd (call $open (i32.const 1) (i32.const 1)))
+      (i32.store (i32.const 1180) (i32.const 2))
+      (i32.store (i32.const 1184) (i32.const 0xAAAAAAAA))
+      (call $check (call $getsockopt (local.get $fd) (i32.const 0) (i32.const 1) (i32.const 1184) (i32.const 1180)) (i32.const 0) (i32.const 1))
+      (call $check (i32.load (i32.const 1180)) (i32.const 2) (i32.const 2))
+      (call $check (i32.load (i32.const 1184)) (i32.const 0xAAAA0001) (i32.const 3)))"#;
+    let m = sb.module("so_type_short", &socket_guest(body));
+    let out = sb.run(&["run", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "failed check = exit code; stderr: {}", stderr(&out));
+}
+
 const TCP_SESSION: &str = r#"
   (data (i32.const 1300) "ok!")
   (func (export "_start") (local $l i32) (local $c i32) (local $t0 i64) (local $closed i32)

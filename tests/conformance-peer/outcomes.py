@@ -43,6 +43,8 @@ import json
 import sys
 
 FORMAT = 1
+# Differing observed values listed per case; the rest are counted.
+SHOWN_VALUES = 3
 OUTCOMES = {"ok   ": "pass", "FAIL ": "fail", "skip ": "skip"}
 
 
@@ -137,7 +139,10 @@ def compare(args):
                 for k in list(theirs) + [k for k in ours if k not in theirs]
                 if theirs.get(k) != ours.get(k)
             ] or ["same values, different order or repetition"]
-            diffs.append(f"{name}: observed values differ ({who} vs {current['runtime']}): " + "; ".join(changed))
+            shown = changed[:SHOWN_VALUES]
+            if len(changed) > SHOWN_VALUES:
+                shown.append(f"... {len(changed) - SHOWN_VALUES} more")
+            diffs.append(f"{name}: observed values differ ({who} vs {current['runtime']}): " + "; ".join(shown))
     if not args.subset:
         for name in want:
             if name not in got:

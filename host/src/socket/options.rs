@@ -66,20 +66,30 @@ fn getsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Re
     let capacity = mem.read_u32(flag_size)?;
     let buf = mem.bytes_mut(flag, capacity)?;
     let raw = state.fds.get(fd)?.raw_fd();
-    let mut len = capacity as libc::socklen_t;
-    // SAFETY: `buf` is `capacity` writable bytes of guest memory.
-    cvt(unsafe { libc::getsockopt(raw, libc::SOL_SOCKET, native_name, buf.as_mut_ptr().cast(), &mut len) })?;
-    let len = len.min(capacity);
-    if len == 4 && (name == sock::OPT_SO_ERROR || name == sock::OPT_SO_TYPE) {
-        let native = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    if name == sock::OPT_SO_ERROR || name == sock::OPT_SO_TYPE {
+        // The whole int is read (SO_ERROR clears the error, so only once),
+        // translated to its WASI value, and what fits is given to the guest,
+        // as many bytes as the kernel would give. WasmEdge 0.17.0 assumes a
+        // 4-byte buffer here and crashes on a shorter one.
+        let mut native: libc::c_int = 0;
+        let mut native_len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: `native` is a writable c_int of `native_len` bytes.
+        cvt(unsafe {
+            libc::getsockopt(raw, libc::SOL_SOCKET, native_name, (&raw mut native).cast(), &mut native_len)
+        })?;
         let translated = if name == sock::OPT_SO_ERROR {
             i32::from(Errno::from_os(native).0)
         } else {
             wasi_socket_type(native)
         };
-        buf[..4].copy_from_slice(&translated.to_le_bytes());
+        let fits = buf.len().min(native_len as usize).min(4);
+        buf[..fits].copy_from_slice(&translated.to_le_bytes()[..fits]);
+        return mem.write_u32(flag_size, fits as u32);
     }
-    mem.write_u32(flag_size, len)
+    let mut len = capacity as libc::socklen_t;
+    // SAFETY: `buf` is `capacity` writable bytes of guest memory.
+    cvt(unsafe { libc::getsockopt(raw, libc::SOL_SOCKET, native_name, buf.as_mut_ptr().cast(), &mut len) })?;
+    mem.write_u32(flag_size, len.min(capacity))
 }
 
 /// `sock_setsockopt(fd, level, name, flag, flag_size)`: `flag_size` is a
