@@ -22,6 +22,7 @@
 //! - `trap`: executes `unreachable`; status 134.
 //! - `trap-fdstat-misaligned`: `fd_fdstat_get` with a misaligned buffer, which
 //!   must trap (status 134); reaching the next line exits 7.
+//! - `fuzz --seed S --steps N`: one differential-fuzzer sequence (fuzz.rs).
 //! - `environ MODULE-NAME K=V...`: checks argv[0] is MODULE-NAME and the
 //!   environment is exactly the given variables, in order.
 
@@ -29,6 +30,8 @@
 mod abi;
 #[cfg(target_os = "wasi")]
 mod cases;
+#[cfg(target_os = "wasi")]
+mod fuzz;
 #[cfg(target_os = "wasi")]
 mod net;
 #[cfg(target_os = "wasi")]
@@ -56,6 +59,7 @@ fn main() {
         Some("return") => {}
         Some("trap") => core::arch::wasm32::unreachable(),
         Some("trap-fdstat-misaligned") => trap_fdstat_misaligned(),
+        Some("fuzz") => fuzz::run(&args),
         Some("environ") => {
             let mut r = Reporter::new(Vec::new());
             let module = args.get(2).cloned().unwrap_or_default();

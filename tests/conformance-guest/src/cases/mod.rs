@@ -6,11 +6,19 @@
 mod addresses;
 mod connect;
 mod errors;
+mod fd_errors;
 mod fd_table;
+mod fuzz_seeds;
 mod listen_accept;
 mod open_and_options;
+mod options;
+mod pointers;
+mod poll_mixed;
 mod polling;
+mod raw;
 mod resolve;
+mod shutdown;
+mod socket_state;
 mod stream_io;
 mod udp;
 
@@ -89,4 +97,11 @@ pub fn run_all(r: &mut Reporter) {
     r.case("x-recv-truncated-datagram-flag", errors::x_recv_truncated_datagram_flag);
     r.case("x-poll-unknown-tag-and-write-badf", errors::x_poll_unknown_tag_and_write_badf);
     r.case("x-accept-1000-native", listen_accept::x_accept_1000_native);
+    fd_errors::register(r);
+    pointers::register(r);
+    socket_state::register(r);
+    shutdown::register(r);
+    options::register(r);
+    poll_mixed::register(r);
+    fuzz_seeds::register(r);
 }
