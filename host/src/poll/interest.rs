@@ -78,6 +78,7 @@ impl Poller {
         }
         let mine = if write { slot.write_sub } else { slot.read_sub };
         if mine != 0 {
+            self.duplicates.push((index, fd));
             return self.error_event(index, Errno::EXIST);
         }
         if slot.read_sub == 0 && slot.write_sub == 0 {
@@ -120,6 +121,16 @@ impl Poller {
         if op == libc::EPOLL_CTL_ADD {
             slot.read_sub = 0;
             slot.write_sub = 0;
+            // WasmEdge adds each subscription as it reads it and forgets a
+            // descriptor whose ADD failed, so a second subscription of the
+            // same kind is tried, and refused, again instead of being EXIST
+            // (0.17.0 lib/host/wasi/inode-linux.cpp `Poller::read`/`write`).
+            for k in 0..self.duplicates.len() {
+                let (index, dup_fd) = self.duplicates[k];
+                if dup_fd == fd {
+                    self.error_event(index, errno);
+                }
+            }
         }
         for sub in subs.into_iter().filter(|&s| s != 0) {
             self.error_event(sub as usize - 1, errno);

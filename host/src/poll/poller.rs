@@ -50,6 +50,9 @@ pub struct Poller {
     ready: Vec<libc::epoll_event>,
     /// Descriptors with a subscription in this call, in first-seen order.
     pub(super) touched: Vec<i32>,
+    /// Second subscriptions of one kind on one descriptor (index, fd): `EXIST`,
+    /// unless the descriptor's registration fails (see `interest::register`).
+    pub(super) duplicates: Vec<(usize, i32)>,
     /// Write subscriptions answered by one `poll(2)` instead of epoll
     /// registration changes (see `interest`), and their descriptors.
     pub(super) probes: Vec<libc::pollfd>,
@@ -69,6 +72,7 @@ impl Poller {
             clocks: Vec::new(),
             ready: Vec::new(),
             touched: Vec::new(),
+            duplicates: Vec::new(),
             probes: Vec::new(),
             probe_fds: Vec::new(),
             no_pwait2: false,
@@ -131,6 +135,15 @@ impl Poller {
             return Wake::Stale;
         }
         let (read_sub, write_sub) = (slot.read_sub, slot.write_sub);
+        let mut bits = bits;
+        let in_out = (libc::EPOLLIN | libc::EPOLLOUT) as u32;
+        if write_sub != 0 && slot.registered & libc::EPOLLOUT as u32 == 0 && bits & in_out == 0 {
+            // The write probe answers this socket's FD_WRITE, so OUT is not
+            // registered; WasmEdge registers it with the write subscription and
+            // its wait then reports OUT with the HUP of an unconnected socket,
+            // which keeps that HUP from completing the FD_READ (`wait` rules).
+            bits |= writable_now(raw);
+        }
         self.apply_readiness(bits, read_sub, write_sub, raw, is_socket && !listening)
     }
 
@@ -192,8 +205,22 @@ impl Poller {
                     tv_nsec: (ns % 1_000_000_000) as libc::c_long,
                 });
                 let ts_ptr = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
-                // SAFETY: as above; `ts_ptr` is NULL or a valid timespec.
-                unsafe { libc::epoll_pwait2(epfd, self.ready.as_mut_ptr(), cap, ts_ptr, std::ptr::null()) }
+                let no_sigmask = std::ptr::null::<libc::sigset_t>();
+                // SAFETY: as above; `ts_ptr` is NULL or a valid timespec. A raw
+                // syscall because musl has no epoll_pwait2 wrapper; without a
+                // signal mask the kernel ignores the mask size. The result is at
+                // most `cap`, so it fits an i32.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_epoll_pwait2,
+                        epfd,
+                        self.ready.as_mut_ptr(),
+                        cap,
+                        ts_ptr,
+                        no_sigmask,
+                        0usize,
+                    ) as i32
+                }
             };
             if rc >= 0 {
                 return Ok(rc as usize);
@@ -221,6 +248,7 @@ impl Poller {
         self.pending.clear();
         self.clocks.clear();
         self.touched.clear();
+        self.duplicates.clear();
         // Read the clocks only if a clock subscription needs them.
         let mut now = None;
         for index in 0..count {
@@ -322,6 +350,18 @@ impl Poller {
             }
         }
         Ok(written)
+    }
+}
+
+/// `EPOLLOUT` if `fd` is writable now (a zero-timeout `poll(2)`), else 0.
+fn writable_now(fd: i32) -> u32 {
+    let mut probe = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+    // SAFETY: one valid pollfd, no wait.
+    let ready = unsafe { libc::poll(&mut probe, 1, 0) } > 0;
+    if ready && probe.revents & libc::POLLOUT != 0 {
+        libc::EPOLLOUT as u32
+    } else {
+        0
     }
 }
 
