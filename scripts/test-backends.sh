@@ -39,16 +39,21 @@ db_start_private_servers
 # The suite starts a service per test and expects an empty store each time, as the
 # memory store gives. This runner wrapper (pointed to by EDGE_HOST_BIN, or put first on
 # PATH as `wasmedge`) hands every service it starts a fresh database on the server.
+# Called as `wasmedge` it runs $REAL_RUNNER (the runtime under test); called as
+# EDGE_HOST_BIN it always runs edge-host, since tests of edge-host's own behaviour
+# (graceful shutdown) start it directly whatever EDGE_RUNTIME says.
 mkdir -p "$EDGE_DB_ROOT/bin"
 wrapper="$EDGE_DB_ROOT/bin/edge-host-fresh-db"
 cat >"$wrapper" <<EOF
 #!/usr/bin/env bash
 # Runs the module like \$REAL_RUNNER, adding DATABASE_URL of a new empty database.
 set -euo pipefail
-[ "\${1:-}" = run ] || exec "\$REAL_RUNNER" "\$@"
+runner="\$REAL_EDGE_HOST"
+[ "\$(basename "\$0")" = wasmedge ] && runner="\$REAL_RUNNER"
+[ "\${1:-}" = run ] || exec "\$runner" "\$@"
 shift
 url=\$(bash "$REPO_ROOT/scripts/lib/dbservers.sh" fresh "\$FRESH_DB_SERVER")
-exec "\$REAL_RUNNER" run --env "DATABASE_URL=\$url" "\$@"
+exec "\$runner" run --env "DATABASE_URL=\$url" "\$@"
 EOF
 chmod +x "$wrapper"
 ln -sf "$wrapper" "$EDGE_DB_ROOT/bin/wasmedge"
@@ -74,7 +79,7 @@ run_suite() {
     EDGE_TEST_ENV="$env_lines" nice cargo test --locked --target host-tuple -p edge-service "${api_tests[@]}" \
       || die "the API suite failed on backend '$backend' (output above)"
   else
-    REAL_RUNNER="$real_runner" FRESH_DB_SERVER="$EDGE_DB_ROOT/$server" EDGE_HOST_BIN="$wrapper" \
+    REAL_RUNNER="$real_runner" REAL_EDGE_HOST="$real_runner_bin" FRESH_DB_SERVER="$EDGE_DB_ROOT/$server" EDGE_HOST_BIN="$wrapper" \
       PATH="$EDGE_DB_ROOT/bin:$PATH" EDGE_TEST_ENV="$env_lines" \
       nice cargo test --locked --target host-tuple -p edge-service "${api_tests[@]}" \
       || die "the API suite failed on backend '$backend' (output above)"
