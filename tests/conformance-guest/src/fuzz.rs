@@ -1,6 +1,6 @@
 //! Differential fuzzer: a seeded, reproducible random sequence of host calls
-//! (socket open/bind/listen/accept/connect/send/recv/shutdown/options/address
-//! getters, `fd_*` and `poll_oneoff`) on a mix of live, never-opened and
+//! (socket open/bind/listen/accept/connect/send/recv/send_to/recv_from_v2/
+//! shutdown/options/address getters, `fd_*` and `poll_oneoff`) on a mix of live, never-opened and
 //! non-socket fds (closed ones are left to the `x-badfd-*` cases, see [`Fuzz::fd`]), with out-parameters that are valid, misaligned or out
 //! of bounds, all inside one 256-byte scratch region.
 //!
@@ -160,6 +160,16 @@ impl Fuzz {
         }
     }
 
+    /// After a successful bind or listen, remembers the socket's port as a
+    /// target for connect and send_to (never printed: ports are ephemeral).
+    fn learn_port(&mut self, rc: u32, fd: u32) {
+        if rc == 0 {
+            if let Ok(a) = abi::get_addr(fd, abi::Side::Local, 16) {
+                self.ports.push(a.port as u16);
+            }
+        }
+    }
+
     fn port(&mut self) -> u16 {
         if self.ports.is_empty() || self.rng.below(4) == 0 {
             1
@@ -172,7 +182,7 @@ impl Fuzz {
     /// Runs one random call; returns its description and errno.
     fn step(&mut self) -> (String, u32) {
         let op =
-            if self.slots.iter().all(|s| !s.1) && self.rng.below(2) == 0 { 0 } else { self.rng.below(17) };
+            if self.slots.iter().all(|s| !s.1) && self.rng.below(2) == 0 { 0 } else { self.rng.below(20) };
         let (fr, fd) = self.fd();
         let f = describe(fr);
         match op {
@@ -190,16 +200,13 @@ impl Fuzz {
                 self.set_addr(v6, bad);
                 let a = self.base().cast::<abi::WasiAddress>();
                 let rc = unsafe { abi::sock_bind(fd, a, 0) };
+                self.learn_port(rc, fd);
                 (format!("sock_bind({f},v6={v6},badlen={bad},0)"), rc)
             }
             3 => {
                 let backlog = self.rng.pick(&[0, 1, 128, -1]);
                 let rc = abi::listen(fd, backlog);
-                if rc == 0 {
-                    if let Ok(a) = abi::get_addr(fd, abi::Side::Local, 16) {
-                        self.ports.push(a.port as u16);
-                    }
-                }
+                self.learn_port(rc, fd);
                 (format!("sock_listen({f},{backlog})"), rc)
             }
             4 => {
@@ -306,6 +313,35 @@ impl Fuzz {
                     let p = self.ptr(k, FDSTAT);
                     (format!("fd_fdstat_get({f},{k:?})"), unsafe { abi::fd_fdstat_get(fd, p) })
                 }
+            }
+            17 => {
+                let n = self.rng.below(3) as usize;
+                self.set_iovs(SEND_DATA, n);
+                let v6 = self.rng.below(5) == 0;
+                self.set_addr(v6, false);
+                let port = self.port();
+                let k = self.ptr_kind();
+                let p = self.ptr(k, OUT_A);
+                let (iovs, a) = (self.at(IOVS).cast(), self.base().cast::<abi::WasiAddress>());
+                let rc = unsafe { abi::sock_send_to(fd, iovs, n as u32, a, u32::from(port), 0, p) };
+                let to = if port == 1 { "closed" } else { "bound" };
+                (format!("sock_send_to({f},n={n},v6={v6},{to},{k:?})"), rc)
+            }
+            18 => {
+                let n = self.rng.below(3) as usize;
+                self.set_iovs(RECV_BUF, n);
+                let len = self.rng.pick(&[16u32, 16, 4, 5]);
+                let buf = self.at(ADDR_BUF) as u32;
+                self.scratch.0[ADDR_STRUCT..ADDR_STRUCT + 4].copy_from_slice(&buf.to_le_bytes());
+                self.scratch.0[ADDR_STRUCT + 4..ADDR_STRUCT + 8].copy_from_slice(&len.to_le_bytes());
+                let k = self.ptr_kind();
+                let port = self.ptr(k, FDSTAT);
+                let (iovs, a, l, fl) =
+                    (self.at(IOVS).cast(), self.base().cast(), self.at(OUT_A), self.at(OUT_B));
+                let rc = unsafe { abi::sock_recv_from_v2(fd, iovs, n as u32, a, 0, port, l, fl) };
+                // The source port is ephemeral: excluded from the comparison.
+                self.scratch.0[FDSTAT..FDSTAT + 4].fill(0);
+                (format!("sock_recv_from_v2({f},n={n},{len},{k:?})"), rc)
             }
             _ => self.poll_step(),
         }
