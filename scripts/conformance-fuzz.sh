@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Differential fuzzer for WasmEdge's socket ABI: runs the conformance guest's
 # seeded random call sequences (`conformance_guest.wasm fuzz --seed S --steps N`,
-# tests/conformance-guest/src/fuzz.rs) on edge-host and on real WasmEdge and
+# tests/conformance-guest/src/fuzz/) on edge-host and on real WasmEdge and
 # diffs them step by step; prints every divergence at its first differing step
 # and a closing `fuzz: N sequences, M steps, D divergent`; exits 1 on any.
 #

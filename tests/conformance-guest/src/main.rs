@@ -22,7 +22,7 @@
 //! - `trap`: executes `unreachable`; status 134.
 //! - `trap-fdstat-misaligned`: `fd_fdstat_get` with a misaligned buffer, which
 //!   must trap (status 134); reaching the next line exits 7.
-//! - `fuzz --seed S --steps N`: one differential-fuzzer sequence (fuzz.rs).
+//! - `fuzz --seed S --steps N`: one differential-fuzzer sequence (src/fuzz/).
 //! - `environ MODULE-NAME K=V...`: checks argv[0] is MODULE-NAME and the
 //!   environment is exactly the given variables, in order.
 

@@ -1,5 +1,5 @@
 //! The differential fuzzer's sequences as suite cases (`fuzz-seed-NNNN`):
-//! each runs one seeded sequence (fuzz.rs) and observes every step's line
+//! each runs one seeded sequence (src/fuzz/) and observes every step's line
 //! (call, errno, scratch hash), so the record of real WasmEdge holds the
 //! sequences and a run on another runtime is compared step by step.
 

@@ -17,8 +17,11 @@
 //! scripts/conformance-fuzz.sh compares runtimes. [`sequence`] is also run as
 //! suite cases (`fuzz-seed-NNNN`), whose observed lines are the steps.
 
+mod rng;
+
 use crate::abi::{self, consts::*, Aligned};
 use crate::poll::Sub;
+use rng::Rng;
 
 /// Size of the scratch region the host may write.
 const SCRATCH: usize = 256;
@@ -34,25 +37,6 @@ const RECV_BUF: usize = 128;
 const FDSTAT: usize = 192;
 /// Out of bounds for any guest memory.
 const FAR: u32 = 0xFFFF_FF00;
-
-/// splitmix64: small, fast and identical everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// Which fd a step uses, as printed.
 #[derive(Clone, Copy)]
