@@ -7,9 +7,9 @@
 //! Map of the crate:
 //! - [`config`]: the environment, parsed once at start into typed [`config::Config`].
 //! - [`telemetry`]: structured logging on stderr (`tracing`) and Prometheus metrics.
-//! - [`http`]: the server loop (accept, connection limit, idle timeout, one task per
-//!   connection), what every exchange gets (request id, CORS, metrics, log line), and
-//!   bounded body and query parsing.
+//! - [`http`]: the server loop (accept, connection limit with shedding, first-byte and
+//!   idle timeouts, lingering close, one task per connection), what every exchange
+//!   gets (request id, CORS, metrics, log line), and bounded body and query parsing.
 //! - [`api`]: the route table, the router and one module per endpoint.
 //! - [`domain`]: validated types (user id, name, email); a value that exists is valid.
 //! - [`store`]: the [`store::UserStore`] trait and its backends (memory is the default).

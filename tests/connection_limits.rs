@@ -1,7 +1,8 @@
 //! End-to-end: the connection-level limits a public service needs: idle keep-alive
-//! connections are closed, a request head or body that trickles in is cut off, and at
-//! most `MAX_CONNECTIONS` connections are served at once (the rest wait, they are not
-//! refused), and the bodies being read share one memory budget
+//! connections are closed, a request head or body that trickles in is cut off, at
+//! most `MAX_CONNECTIONS` connections are served at once (at the limit idle ones are
+//! closed to make room; when all are busy the rest wait, they are not refused), and
+//! the bodies being read share one memory budget
 //! (`MAX_BUFFERED_BODY_BYTES`), so many large uploads at once cannot grow the module.
 
 mod common;
@@ -12,7 +13,7 @@ use common::{assert_error, create_user, unique_email, TestApp};
 
 #[test]
 fn idle_keep_alive_connection_is_closed_after_idle_timeout() {
-    let app = TestApp::spawn_with(&[("IDLE_TIMEOUT_SECS", "1")]);
+    let app = TestApp::spawn_with(&[("IDLE_TIMEOUT_SECS", "1"), ("FIRST_BYTE_TIMEOUT_SECS", "1")]);
     let mut used = app.connect();
     assert_eq!(used.request("GET", "/api/hello", &[], b"").status, 200);
     let mut silent = app.connect();
@@ -63,16 +64,42 @@ fn stalled_request_body_gets_400_after_read_timeout() {
 }
 
 #[test]
-fn connections_over_max_connections_wait_for_a_free_slot() {
+fn at_max_connections_idle_keep_alive_connections_are_closed_to_make_room() {
     let app = TestApp::spawn_with(&[("MAX_CONNECTIONS", "2")]);
     let mut first = app.connect();
     let mut second = app.connect();
     assert_eq!(first.request("GET", "/api/hello", &[], b"").status, 200);
     assert_eq!(second.request("GET", "/api/hello", &[], b"").status, 200);
+    // Both are idle keep-alive connections now: a third client is served at once, and
+    // the oldest idle connection is the one closed.
+    let mut third = app.connect();
+    assert_eq!(third.request("GET", "/api/health", &[], b"").status, 200);
+    assert!(first.is_closed_by_server(Duration::from_secs(10)), "the oldest idle connection stays open");
+    let metrics = app.get("/metrics").text();
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with(r#"edge_service_http_connections_shed_total{reason="idle"} "#)
+                && !line.ends_with(" 0")),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn at_max_connections_with_every_connection_busy_new_clients_wait_for_a_free_slot() {
+    let app = TestApp::spawn_with(&[("MAX_CONNECTIONS", "2"), ("READ_TIMEOUT_SECS", "30")]);
+    // Two requests whose bodies are still arriving: busy, never shed.
+    let busy_head = "POST /api/users HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n";
+    let mut first = app.connect();
+    let mut second = app.connect();
+    first.send_raw(format!("{busy_head}{{").as_bytes());
+    second.send_raw(format!("{busy_head}{{").as_bytes());
+    std::thread::sleep(Duration::from_millis(300));
     let mut third = app.connect();
     third.send_raw(b"GET /api/health HTTP/1.1\r\nhost: t\r\n\r\n");
     assert!(!third.is_closed_by_server(Duration::from_millis(500)), "the third connection is refused");
-    assert_eq!(third.buffered_len(), 0, "the third connection was served while two were open");
+    assert_eq!(third.buffered_len(), 0, "the third connection was served while two requests were busy");
+    assert!(!first.is_closed_by_server(Duration::from_millis(10)), "a busy connection was shed");
     drop(first);
     let response = third.read_response(false);
     assert_eq!(response.status, 200, "the waiting connection is served once a slot frees up");

@@ -1,5 +1,6 @@
 //! HTTP limits and CORS: `MAX_BODY_BYTES`, `MAX_BUFFERED_BODY_BYTES`, `MAX_CONNECTIONS`,
-//! `READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS` and `CORS_ALLOW_ORIGIN`.
+//! `FIRST_BYTE_TIMEOUT_SECS`, `READ_TIMEOUT_SECS`, `IDLE_TIMEOUT_SECS` and
+//! `CORS_ALLOW_ORIGIN`.
 //!
 //! Every limit has a safe default, so a service started with no settings already
 //! refuses huge bodies, slow clients and connection floods.
@@ -28,8 +29,12 @@ pub struct HttpConfig {
     /// `MAX_BUFFERED_BODY_BYTES`: the memory all bodies being read may use together;
     /// a body that cannot get its share within a second is answered 503.
     pub max_buffered_body_bytes: usize,
-    /// `MAX_CONNECTIONS`: connections served at once; more wait in the listen backlog.
+    /// `MAX_CONNECTIONS`: connections served at once; at the limit, connections doing no
+    /// useful work are closed to make room, and when every one is busy, more wait (up
+    /// to four times as many, waiting for their first byte or a slot).
     pub max_connections: usize,
+    /// `FIRST_BYTE_TIMEOUT_SECS`: a new connection that sends nothing for this long is closed.
+    pub first_byte_timeout: Duration,
     /// `READ_TIMEOUT_SECS`: a request head, and then its body, must each arrive within it.
     pub read_timeout: Duration,
     /// `IDLE_TIMEOUT_SECS`: a keep-alive connection with no request for this long is closed.
@@ -47,8 +52,13 @@ impl HttpConfig {
     pub const DEFAULT_MAX_BUFFERED_BODY_BYTES: usize = 32 * 1024 * 1024;
     /// Upper bound for `MAX_BUFFERED_BODY_BYTES`: 1 GiB of a 4 GiB linear memory.
     pub const MAX_MAX_BUFFERED_BODY_BYTES: usize = 1024 * 1024 * 1024;
-    /// Default `MAX_CONNECTIONS`.
-    pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+    /// Default `MAX_CONNECTIONS`: a served connection costs the module about 12 KiB
+    /// (head not complete) to 20 KiB (keep-alive after a request) of linear memory,
+    /// which never shrinks, so 2,048 of them stay within about 40 MiB (a connection
+    /// waiting for its first byte, about 2 KiB, does not count).
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 2048;
+    /// Default `FIRST_BYTE_TIMEOUT_SECS`: a client that connects sends its request at once.
+    pub const DEFAULT_FIRST_BYTE_TIMEOUT_SECS: u64 = 10;
     /// Default `READ_TIMEOUT_SECS`.
     pub const DEFAULT_READ_TIMEOUT_SECS: u64 = 30;
     /// Default `IDLE_TIMEOUT_SECS`.
@@ -59,6 +69,7 @@ impl HttpConfig {
         "MAX_BODY_BYTES",
         "MAX_BUFFERED_BODY_BYTES",
         "MAX_CONNECTIONS",
+        "FIRST_BYTE_TIMEOUT_SECS",
         "READ_TIMEOUT_SECS",
         "IDLE_TIMEOUT_SECS",
         "CORS_ALLOW_ORIGIN",
@@ -100,6 +111,10 @@ impl HttpConfig {
             config.max_connections =
                 parse_in_range("MAX_CONNECTIONS", value, 1, 65_536, "a number from 1 to 65536")?;
         }
+        if let Some(value) = get("FIRST_BYTE_TIMEOUT_SECS") {
+            let secs = parse_in_range("FIRST_BYTE_TIMEOUT_SECS", value, 1, 3600, "seconds from 1 to 3600")?;
+            config.first_byte_timeout = Duration::from_secs(secs);
+        }
         if let Some(value) = get("READ_TIMEOUT_SECS") {
             let secs = parse_in_range("READ_TIMEOUT_SECS", value, 1, 3600, "seconds from 1 to 3600")?;
             config.read_timeout = Duration::from_secs(secs);
@@ -121,6 +136,7 @@ impl Default for HttpConfig {
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             max_buffered_body_bytes: Self::DEFAULT_MAX_BUFFERED_BODY_BYTES,
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            first_byte_timeout: Duration::from_secs(Self::DEFAULT_FIRST_BYTE_TIMEOUT_SECS),
             read_timeout: Duration::from_secs(Self::DEFAULT_READ_TIMEOUT_SECS),
             idle_timeout: Duration::from_secs(Self::DEFAULT_IDLE_TIMEOUT_SECS),
             cors: CorsOrigins::Disabled,
@@ -184,11 +200,12 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_one_mebibyte_1024_connections_and_no_cors() {
+    fn defaults_are_one_mebibyte_2048_connections_and_no_cors() {
         let config = read(&[]).expect("defaults");
         assert_eq!(config.max_body_bytes, 1024 * 1024);
         assert_eq!(config.max_buffered_body_bytes, 32 * 1024 * 1024);
-        assert_eq!(config.max_connections, 1024);
+        assert_eq!(config.max_connections, 2048);
+        assert_eq!(config.first_byte_timeout, Duration::from_secs(10));
         assert_eq!(config.read_timeout, Duration::from_secs(30));
         assert_eq!(config.idle_timeout, Duration::from_secs(60));
         assert_eq!(config.cors, CorsOrigins::Disabled);
@@ -199,12 +216,14 @@ mod tests {
         let config = read(&[
             ("MAX_BODY_BYTES", "2048"),
             ("MAX_CONNECTIONS", "8"),
+            ("FIRST_BYTE_TIMEOUT_SECS", "2"),
             ("READ_TIMEOUT_SECS", "5"),
             ("IDLE_TIMEOUT_SECS", "7"),
         ])
         .expect("valid");
         assert_eq!(config.max_body_bytes, 2048);
         assert_eq!(config.max_connections, 8);
+        assert_eq!(config.first_byte_timeout, Duration::from_secs(2));
         assert_eq!(config.read_timeout, Duration::from_secs(5));
         assert_eq!(config.idle_timeout, Duration::from_secs(7));
     }
@@ -217,6 +236,9 @@ mod tests {
             ("MAX_BODY_BYTES", "1e6"),
             ("MAX_BODY_BYTES", "67108865"),
             ("MAX_CONNECTIONS", "0"),
+            ("FIRST_BYTE_TIMEOUT_SECS", "0"),
+            ("FIRST_BYTE_TIMEOUT_SECS", "3601"),
+            ("FIRST_BYTE_TIMEOUT_SECS", "1.5"),
             ("READ_TIMEOUT_SECS", "+5"),
             ("IDLE_TIMEOUT_SECS", "99999999999999999999999"),
         ] {

@@ -2,6 +2,7 @@
 //!
 //! - [`server`]: bind, the accept loop with the connection limit, hyper's settings.
 //! - [`idle`]: closes keep-alive connections that stay idle.
+//! - [`connections`]: the connection registry, shedding at the limit, lingering close.
 //! - [`shutdown`]: the drain signal connections watch, and the OS signals natively.
 //! - [`exchange`]: what every request gets: request id, CORS, metrics, the log line.
 //! - [`body`]: bounded reading of JSON request bodies (415, 413, read timeout).
@@ -11,6 +12,7 @@
 //! - [`response`]: JSON responses and the error body.
 
 pub mod body;
+pub mod connections;
 pub mod cors;
 pub mod exchange;
 pub mod idle;

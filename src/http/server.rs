@@ -1,5 +1,5 @@
-//! The server loop: bind, accept (at most `MAX_CONNECTIONS` at once), and serve each
-//! connection as its own task with HTTP/1.1 keep-alive.
+//! The server loop: bind, accept, and serve each connection as its own task with
+//! HTTP/1.1 keep-alive, at most `MAX_CONNECTIONS` at once.
 //!
 //! Every response leaves in a single send (`http1_writev(false)` makes hyper copy
 //! headers and body into one buffer). Inside WasmEdge a guest cannot set
@@ -15,6 +15,12 @@
 //! for the next request, so there `READ_TIMEOUT_SECS` also caps keep-alive idling;
 //! hyper_wasi starts it at the head's first byte.)
 //!
+//! Hostile load ([`super::connections`]): a new connection waits for its first byte
+//! (at most `FIRST_BYTE_TIMEOUT_SECS`) before it takes a slot or any of hyper's
+//! buffers; at the limit, connections doing no useful work are shed; and after an
+//! early error response the connection closes with a lingering close, so a client
+//! still sending its request reads the response instead of a reset.
+//!
 //! Shutdown ([`super::shutdown`]): when the `shutdown` future completes or the listening
 //! socket is shut down under the server, it stops accepting, tells every connection to
 //! drain, and returns once the last one has closed.
@@ -26,8 +32,12 @@ use std::sync::Arc;
 use hyper::server::conn::Http;
 use hyper::service::service_fn;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
+use super::connections::registry::Registration;
+use super::connections::{
+    self, shedding, Admission, Ending, FirstByte, LingerEnd, LingerLimits, Phase, TrackedStream,
+};
 use super::exchange;
 use super::idle::{Busy, IdleTimeout};
 use super::shutdown::{Drain, DrainWatch};
@@ -56,9 +66,13 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BindError> {
 /// socket is shut down, then drains: every connection finishes what it is doing and
 /// closes, and `run` returns when the last one has.
 ///
-/// At most `MAX_CONNECTIONS` connections are served at once; further clients wait in
-/// the listen backlog until one closes. A failed `accept` (for example, out of file
-/// descriptors) is logged and retried after a short pause instead of ending the service;
+/// Every connection is accepted at once and waits, cheaply, for its first byte
+/// (`FIRST_BYTE_TIMEOUT_SECS`); then it needs one of `MAX_CONNECTIONS` slots to be
+/// served. Connections doing no useful work are shed to make room, in the waiting room
+/// and among the served ones ([`super::connections`]); when every served connection is
+/// busy, new ones wait. A failed `accept` (for example, out of file descriptors) is
+/// logged, sheds connections doing nothing, and is retried after a short pause instead
+/// of ending the service;
 /// `InvalidInput` (EINVAL: the listener was shut down, as edge-host does on SIGTERM)
 /// ends accepting instead.
 ///
@@ -106,8 +120,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     tracing::info!("edge-service drained: every connection is closed");
 }
 
-/// Accepts connections, each once a connection slot is free, until the listening
-/// socket is shut down.
+/// Accepts connections until the listening socket is shut down.
 async fn accept_loop(listener: TcpListener, app: Arc<App>, slots: Arc<Semaphore>, draining: DrainWatch) {
     let limits = &app.config.http;
     let mut http = Http::new();
@@ -117,19 +130,20 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, slots: Arc<Semaphore>
         .http1_header_read_timeout(limits.read_timeout)
         .max_buf_size(MAX_HEAD_BYTES);
     let http = Arc::new(http);
-    let mut saturated = false;
+    app.metrics.start_connection_counters(&shedding::REASONS, &LingerEnd::LABELS);
+    let admission = Arc::new(Admission::new(slots, Arc::clone(&app.metrics)));
     loop {
-        if slots.available_permits() == 0 && !saturated {
-            tracing::warn!(
-                max_connections = limits.max_connections,
-                "connection limit reached; new clients wait"
-            );
-        }
-        saturated = slots.available_permits() == 0;
-        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
         match listener.accept().await {
             Ok((stream, peer)) => {
-                spawn_connection(stream, peer, Arc::clone(&app), Arc::clone(&http), permit, draining.clone())
+                // A full waiting room sheds its oldest connections here.
+                let waiting = admission.accepted();
+                let connection = Connection {
+                    peer,
+                    waiting,
+                    admission: Arc::clone(&admission),
+                    draining: draining.clone(),
+                };
+                spawn_connection(stream, connection, Arc::clone(&app), Arc::clone(&http));
             }
             Err(error) if error.kind() == std::io::ErrorKind::InvalidInput => {
                 tracing::info!(%error, "the listening socket was shut down");
@@ -137,28 +151,59 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, slots: Arc<Semaphore>
             }
             Err(error) => {
                 tracing::warn!(%error, "accept failed");
+                admission.out_of_descriptors();
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }
     }
 }
 
-fn spawn_connection(
-    stream: TcpStream,
+/// What the accept loop gives a connection's task besides the socket.
+struct Connection {
+    /// The client's address, for the log.
     peer: SocketAddr,
-    app: Arc<App>,
-    http: Arc<Http>,
-    permit: OwnedSemaphorePermit,
-    mut draining: DrainWatch,
-) {
+    /// Its place in the waiting room, until it is served.
+    waiting: Registration,
+    /// Where it gets its slot.
+    admission: Arc<Admission>,
+    /// The server's drain signal.
+    draining: DrainWatch,
+}
+
+fn spawn_connection(stream: TcpStream, connection: Connection, app: Arc<App>, http: Arc<Http>) {
+    let Connection { peer, waiting, admission, mut draining } = connection;
     tokio::spawn(async move {
-        let _slot = permit;
+        // Waiting: for the first byte, then for a slot. Shed, or drained: just close.
+        let limits = &app.config.http;
+        let first_byte = tokio::select! {
+            first_byte = connections::wait_for_first_byte(&stream, limits.first_byte_timeout) => first_byte,
+            () = waiting.tracker().shed_requested() => return,
+            () = draining.started() => return,
+        };
+        match first_byte {
+            FirstByte::Arrived => waiting.tracker().enter(Phase::Waiting),
+            FirstByte::TimedOut => return app.metrics.record_timed_out("first_byte"),
+            FirstByte::Failed => return,
+        }
+        let slot = tokio::select! {
+            slot = admission.slot() => slot,
+            () = waiting.tracker().shed_requested() => return,
+            () = draining.started() => return,
+        };
+        let Some(_slot) = slot else { return };
+        drop(waiting);
+        let registration = admission.served();
+        let tracker = Arc::clone(registration.tracker());
         let _open = app.metrics.connection_opened();
+        let metrics = Arc::clone(&app.metrics);
         let busy = Arc::new(Busy::default());
-        let stream = IdleTimeout::new(stream, app.config.http.idle_timeout, Arc::clone(&busy));
+        let stream = TrackedStream::new(stream, Arc::clone(&tracker));
+        let stream = IdleTimeout::new(stream, limits.idle_timeout, Arc::clone(&busy));
         let closing = draining.flag();
+        let handling = Arc::clone(&tracker);
         let service = service_fn(move |request| {
             let guard = busy.enter();
+            let handled = handling.request_started();
             let app = Arc::clone(&app);
             let closing = closing.clone();
             async move {
@@ -167,21 +212,45 @@ fn spawn_connection(
                     closing.mark_response(response.headers_mut());
                 }
                 drop(guard);
+                drop(handled);
                 response
             }
         });
-        let connection = http.serve_connection(stream, service);
-        tokio::pin!(connection);
-        let result = tokio::select! {
-            result = &mut connection => result,
-            () = draining.started() => {
-                // Idle: closes now. Mid-request: the response says `connection: close`.
-                connection.as_mut().graceful_shutdown();
-                connection.await
+        let ending = {
+            let connection = http.serve_connection(stream, service);
+            tokio::pin!(connection);
+            let (result, drained) = tokio::select! {
+                result = &mut connection => (result, false),
+                () = draining.started() => {
+                    // Idle: closes now. Mid-request: the response says `connection: close`.
+                    connection.as_mut().graceful_shutdown();
+                    (connection.await, true)
+                }
+                // Shed to make room: dropping the connection closes the socket.
+                () = tracker.shed_requested() => return,
+            };
+            if let Err(error) = &result {
+                tracing::debug!(%peer, %error, "connection ended with an error");
             }
-        };
-        if let Err(error) = result {
-            tracing::debug!(%peer, %error, "connection ended with an error");
+            let ending = connections::ending(&result);
+            if ending == Ending::Linger && !drained {
+                tracker.enter(Phase::Lingering);
+            }
+            ending
+        }; // hyper's connection is dropped here; a lingering socket goes back to the tracker.
+        match ending {
+            Ending::Linger => {
+                if let Some(mut socket) = tracker.take_stream() {
+                    tokio::select! {
+                        end = connections::linger::linger(&mut socket, LingerLimits::DEFAULT) => {
+                            metrics.record_lingered(end.label());
+                        }
+                        () = tracker.shed_requested() => {}
+                    }
+                }
+            }
+            Ending::TimedOut(reason) => metrics.record_timed_out(reason),
+            Ending::Closed => {}
         }
     });
 }

@@ -109,6 +109,15 @@ struct StoreErrorLabels {
     kind: &'static str,
 }
 
+/// Labels of the connection counters kept by reason (shed, timed out, lingered).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+/// Why a connection was closed for taking too long (`edge_service_http_connections_timed_out_total`).
+pub const TIMEOUT_REASONS: [&str; 3] = ["first_byte", "head", "idle"];
+
 /// Labels of `edge_service_build_info`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
@@ -151,6 +160,12 @@ pub struct Metrics {
     connections_accepted: Counter,
     /// Failed store operations: the database's health as the service sees it.
     store_errors: Family<StoreErrorLabels, Counter>,
+    /// Connections closed at the connection limit to make room, by what they were doing.
+    connections_shed: Family<ReasonLabels, Counter>,
+    /// Connections closed because the client was too slow, by which timeout.
+    connections_timed_out: Family<ReasonLabels, Counter>,
+    /// Lingering closes after early error responses, by how they ended.
+    connections_lingered: Family<ReasonLabels, Counter>,
     /// The `requests` and `latency` series of each (template, method, status) seen so
     /// far, so recording a request needs no label-set lookups. Bounded: templates,
     /// methods and statuses are all finite sets. FxHash rather than SipHash: no
@@ -174,6 +189,9 @@ impl Metrics {
             connections_open: Gauge::default(),
             connections_accepted: Counter::default(),
             store_errors: Family::default(),
+            connections_shed: Family::default(),
+            connections_timed_out: Family::default(),
+            connections_lingered: Family::default(),
             series: Mutex::default(),
         };
         {
@@ -208,6 +226,21 @@ impl Metrics {
                 "http_connections_accepted",
                 "Client connections accepted since start",
                 metrics.connections_accepted.clone(),
+            );
+            registry.register(
+                "http_connections_shed",
+                "Connections closed at MAX_CONNECTIONS to make room for new ones, by what they were doing",
+                metrics.connections_shed.clone(),
+            );
+            registry.register(
+                "http_connections_timed_out",
+                "Connections closed because the client was too slow, by timeout (first_byte, head, idle)",
+                metrics.connections_timed_out.clone(),
+            );
+            registry.register(
+                "http_connections_lingered",
+                "Lingering closes after an early error response, by how they ended",
+                metrics.connections_lingered.clone(),
             );
             registry.register(
                 "store_errors",
@@ -281,6 +314,35 @@ impl Metrics {
         self.connections_accepted.inc();
         self.connections_open.inc();
         OpenConnection(self.connections_open.clone())
+    }
+
+    /// Starts the connection counters of each reason at 0, so `rate()` and alerts work
+    /// before the first event.
+    pub fn start_connection_counters(&self, shed: &[&'static str], lingered: &[&'static str]) {
+        for &reason in shed {
+            drop(self.connections_shed.get_or_create(&ReasonLabels { reason }));
+        }
+        for reason in TIMEOUT_REASONS {
+            drop(self.connections_timed_out.get_or_create(&ReasonLabels { reason }));
+        }
+        for &reason in lingered {
+            drop(self.connections_lingered.get_or_create(&ReasonLabels { reason }));
+        }
+    }
+
+    /// Counts a connection shed at the connection limit.
+    pub fn record_shed(&self, reason: &'static str) {
+        self.connections_shed.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    /// Counts a connection closed by a timeout (one of [`TIMEOUT_REASONS`]).
+    pub fn record_timed_out(&self, reason: &'static str) {
+        self.connections_timed_out.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    /// Counts a finished lingering close.
+    pub fn record_lingered(&self, reason: &'static str) {
+        self.connections_lingered.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     /// Counts a failed store operation; `kind` is `unavailable` or `internal`.
@@ -376,6 +438,28 @@ mod tests {
         assert!(text.contains("edge_service_http_requests_in_flight 0"), "{text}");
         assert!(text.contains("edge_service_http_connections_open 0"), "{text}");
         assert!(text.contains("edge_service_http_connections_accepted_total 1"), "{text}");
+    }
+
+    #[test]
+    fn connection_counters_start_at_zero_and_count_by_reason() {
+        let metrics = Metrics::new("memory");
+        metrics.start_connection_counters(&["idle", "silent"], &["client_closed"]);
+        metrics.record_shed("idle");
+        metrics.record_shed("idle");
+        metrics.record_timed_out("first_byte");
+        metrics.record_lingered("client_closed");
+        let text = metrics.encode(MetricsFormat::Prometheus).expect("encodes");
+        assert!(text.contains(r#"edge_service_http_connections_shed_total{reason="idle"} 2"#), "{text}");
+        assert!(text.contains(r#"edge_service_http_connections_shed_total{reason="silent"} 0"#), "{text}");
+        assert!(
+            text.contains(r#"edge_service_http_connections_timed_out_total{reason="first_byte"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"edge_service_http_connections_timed_out_total{reason="idle"} 0"#), "{text}");
+        assert!(
+            text.contains(r#"edge_service_http_connections_lingered_total{reason="client_closed"} 1"#),
+            "{text}"
+        );
     }
 
     #[test]
