@@ -53,7 +53,8 @@ fn recvmsg(fd: i32, iovs: &mut IoVecs, flags: libc::c_int, want_addr: bool) -> R
         msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     }
     msg.msg_iov = iovs.as_mut_ptr();
-    msg.msg_iovlen = iovs.len();
+    // size_t with glibc, int with musl; IoVecs holds at most IOV_MAX entries.
+    msg.msg_iovlen = iovs.len() as _;
     // SAFETY: `msg` points at live iovecs into guest memory (bounds checked)
     // and at `storage`.
     let bytes = cvt_size(unsafe { libc::recvmsg(fd, &mut msg, flags) })?;
@@ -233,7 +234,8 @@ fn sendmsg(fd: i32, iovs: &mut IoVecs, to: Option<&super::address::NativeSockadd
         msg.msg_namelen = to.len;
     }
     msg.msg_iov = iovs.as_mut_ptr();
-    msg.msg_iovlen = iovs.len();
+    // size_t with glibc, int with musl; IoVecs holds at most IOV_MAX entries.
+    msg.msg_iovlen = iovs.len() as _;
     // SAFETY: `msg` points at live iovecs into guest memory and at `to`.
     // MSG_NOSIGNAL: a reset peer gives EPIPE, never SIGPIPE (§4).
     cvt_size(unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
