@@ -49,14 +49,15 @@ def loaded(daemon: DockerDaemon, built_image: Path) -> str:
 class Container:
     """One `docker run -d --network host` of an image, removed by the test."""
 
-    def __init__(self, daemon: DockerDaemon, image: str, env: dict[str, str], *options: str) -> None:
+    def __init__(self, daemon: DockerDaemon, image: str, env: dict[str, str], *options: str,
+                 image_args: list[str] | None = None) -> None:
         self.daemon = daemon
         self.name = f"edge-{uuid.uuid4().hex[:10]}"
         arguments = ["run", "--detach", "--name", self.name, "--network", "host", *options]
         for key, value in env.items():
             arguments += ["--env", f"{key}={value}"]
         self.started = time.monotonic()
-        daemon.docker(*arguments, image)
+        daemon.docker(*arguments, image, *(image_args or []))
 
     def inspect(self) -> dict:
         return json.loads(self.daemon.docker("inspect", self.name).stdout)[0]
@@ -79,8 +80,8 @@ class Container:
 def start(daemon: DockerDaemon, loaded: str) -> Iterator:
     containers: list[Container] = []
 
-    def starter(env: dict[str, str], *options: str, image: str = loaded) -> Container:
-        container = Container(daemon, image, env, *options)
+    def starter(env: dict[str, str], *options: str, image: str = loaded, image_args: list[str] | None = None) -> Container:
+        container = Container(daemon, image, env, *options, image_args=image_args or [])
         containers.append(container)
         return container
 
@@ -89,9 +90,11 @@ def start(daemon: DockerDaemon, loaded: str) -> Iterator:
         container.remove()
 
 
-def serving(start, extra_env: dict[str, str] | None = None, *options: str) -> tuple[Container, int]:
+def serving(start, extra_env: dict[str, str] | None = None, *options: str,
+            image_args: list[str] | None = None) -> tuple[Container, int]:
     port = free_loopback_port()
-    container = start({"PORT": str(port), "HOST": "127.0.0.1", **(extra_env or {})}, "--read-only", *options)
+    container = start({"PORT": str(port), "HOST": "127.0.0.1", **(extra_env or {})}, "--read-only", *options,
+                      image_args=image_args)
     wait_for_health(port, container.running, container.logs)
     return container, port
 
@@ -123,6 +126,15 @@ def test_runs_read_only_as_uid_and_gid_65532(start) -> None:
     uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
     gids = next(line for line in status.splitlines() if line.startswith("Gid:")).split()[1:]
     assert set(uids) == {"65532"} and set(gids) == {"65532"}, status
+    # The .cwasm is mapped as it is: no compile, no cache write, so edge-host says nothing.
+    assert "edge-host:" not in container.logs(), container.logs()
+
+
+def test_the_portable_module_also_runs_read_only_compiling_at_start(start) -> None:
+    # The fallback for a node whose CPU cannot run the .cwasm: the .wasm is
+    # compiled at start and the cache that cannot be written is only a warning.
+    container, _ = serving(start, {}, "--entrypoint", "/edge-host", image_args=["run", "--inherit-env", "/edge_service.wasm"])
+    assert "cannot write compile cache" in container.logs(), container.logs()
 
 
 def test_docker_stop_ends_it_gracefully_with_exit_code_0(daemon: DockerDaemon, start) -> None:
