@@ -74,6 +74,9 @@ stop_engine() {
     if [ -d "$cgroup" ]; then
       find "$cgroup" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
     fi
+    for cgroup in /sys/fs/cgroup/*/"$(cat "$dir/cgroup-parent")"; do
+      [ -d "$cgroup" ] && find "$cgroup" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    done
   fi
   for id in $(crun --root="$dir" list -q 2>/dev/null); do
     crun --root="$dir" --cgroup-manager=disabled kill "$id" KILL 2>/dev/null || true

@@ -175,6 +175,21 @@ class DockerDaemon:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        remove_cgroup_trees(self.cgroup_parent)
+
+
+def remove_cgroup_trees(name: str) -> None:
+    """Removes the (empty) cgroup `name` dockerd created in every v1 controller."""
+    for tree in Path("/sys/fs/cgroup").glob(f"*/{name}"):
+        for directory in sorted((p for p in tree.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            try:
+                directory.rmdir()
+            except OSError:
+                pass
+        try:
+            tree.rmdir()
+        except OSError:
+            pass
 
 
 @dataclass
