@@ -10,6 +10,12 @@
 //! `lingering_close` solves the same problem the same way: shut down the sending side
 //! (the client sees the end of the response), then read until the client closes or a
 //! limit is reached.
+//!
+//! What all lingering closes read together is bounded by a shared budget
+//! ([`budget::SHARED`]), so a flood of naive uploads cannot take the CPU from
+//! everyone else.
+
+pub mod budget;
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -21,7 +27,10 @@ use tokio::time::Instant;
 /// Where every lingering close reads into: the bytes are thrown away, so all of them
 /// share one buffer, and a flood of naive uploads costs no memory per connection. It is
 /// held only during a non-blocking read, never across an await.
-static DISCARD: Mutex<[u8; 64 * 1024]> = Mutex::new([0; 64 * 1024]);
+static DISCARD: Mutex<[u8; DISCARD_BYTES]> = Mutex::new([0; DISCARD_BYTES]);
+
+/// The size of [`DISCARD`]: the most one lingering read takes.
+const DISCARD_BYTES: usize = 64 * 1024;
 
 /// How long and how much a lingering close reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +84,14 @@ impl LingerEnd {
 }
 
 /// Shuts down the sending side of `stream`, then reads and discards until the client
-/// closes or a limit in `limits` is reached. The caller closes the stream afterwards.
+/// closes or a limit in `limits` is reached, reading no faster than the process-wide
+/// [`budget::SHARED`] allows. The caller closes the stream afterwards.
 pub async fn linger(stream: &mut TcpStream, limits: LingerLimits) -> LingerEnd {
+    linger_within(stream, limits, &budget::SHARED).await
+}
+
+/// [`linger`], reading within `budget`.
+async fn linger_within(stream: &mut TcpStream, limits: LingerLimits, budget: &budget::Budget) -> LingerEnd {
     // hyper has usually shut it down already; a second shutdown is harmless.
     let _ = stream.shutdown().await;
     let started = Instant::now();
@@ -93,7 +108,17 @@ pub async fn linger(stream: &mut TcpStream, limits: LingerLimits) -> LingerEnd {
             Err(_elapsed) if left <= limits.read_wait => return LingerEnd::TimeLimit,
             Err(_elapsed) => return LingerEnd::ReadWait,
         }
+        // Wait for this read's turn in the shared budget, on a timer; the client's
+        // bytes meanwhile wait in the socket buffers, and TCP slows the client down.
+        let Some(wait) = budget.reserve(DISCARD_BYTES as u64, left) else {
+            return LingerEnd::TimeLimit;
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
         let read = stream.try_read(DISCARD.lock().unwrap_or_else(PoisonError::into_inner).as_mut_slice());
+        let used = read.as_ref().map_or(0, |read| *read as u64);
+        budget.give_back((DISCARD_BYTES as u64).saturating_sub(used));
         match read {
             Ok(0) => return LingerEnd::ClientClosed,
             Ok(read) => {
@@ -161,6 +186,21 @@ mod tests {
             let (mut client, mut server) = pair().await;
             tokio::spawn(async move { while client.write_all(&[b'x'; 4096]).await.is_ok() {} });
             assert_eq!(linger(&mut server, limits(10_000, 5000, 100_000)).await, LingerEnd::ByteLimit);
+        });
+    }
+
+    #[test]
+    fn reads_no_more_than_the_budget_allows() {
+        block_on(async {
+            let (mut client, mut server) = pair().await;
+            tokio::spawn(async move { while client.write_all(&[b'x'; 4096]).await.is_ok() {} });
+            // 100,000 bytes at once, then 1 byte per second: the byte limit of 200,000
+            // is never reached and the client never stops on its own, so the linger
+            // ends at its time limit (a turn in the budget later than that is not
+            // waited for).
+            let budget = budget::Budget::new(budget::Bucket::new(1, 100_000));
+            let end = linger_within(&mut server, limits(300, 5000, 200_000), &budget).await;
+            assert_eq!(end, LingerEnd::TimeLimit);
         });
     }
 
