@@ -73,6 +73,11 @@ fn main() -> ExitCode {
             let metrics = Arc::new(Metrics::new(store.kind()));
             let app = App::new(config, store, metrics);
             server::run(listener, app, shutdown_requested()).await;
+            // Drained: exit from here. The serving task ending would wake the `block_on`
+            // future below, and inside WasmEdge that wake can go unnoticed until some
+            // other socket or timer event (with a database, an idle pool timer minutes
+            // away); nothing is left to clean up that the exit does not.
+            std::process::exit(0);
         });
         serving.await?;
         Ok::<(), StartError>(())

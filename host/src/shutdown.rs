@@ -109,6 +109,13 @@ fn signal_name(signal: i32) -> &'static str {
     }
 }
 
+/// Writes one line on stderr, ignoring failure: with stderr a closed pipe, `eprintln!`
+/// would panic the signal thread and the shutdown would never happen.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Installs the SIGTERM/SIGINT handlers and the thread that acts on them.
 pub fn install(listeners: Listeners, timeout: Duration) -> std::io::Result<()> {
     let mut signals = Signals::new([SIGTERM, SIGINT])?;
@@ -116,27 +123,27 @@ pub fn install(listeners: Listeners, timeout: Duration) -> std::io::Result<()> {
         let mut signals = signals.forever();
         let Some(first) = signals.next() else { return };
         let first_name = signal_name(first);
-        eprintln!(
+        say(format_args!(
             "edge-host: {first_name}: refusing new connections; the module has {} s to finish \
              (--shutdown-timeout; a second signal ends it at once)",
             timeout.as_secs_f64()
-        );
+        ));
         listeners.shut_down_all();
         std::thread::spawn(move || {
             std::thread::sleep(timeout);
-            eprintln!(
+            say(format_args!(
                 "edge-host: --shutdown-timeout {} s passed after {first_name}: ending the module \
                  (exit status {DEADLINE_EXIT_CODE})",
                 timeout.as_secs_f64()
-            );
+            ));
             std::process::exit(DEADLINE_EXIT_CODE);
         });
         if let Some(second) = signals.next() {
-            eprintln!(
+            say(format_args!(
                 "edge-host: second {}: ending the module at once (exit status {})",
                 signal_name(second),
                 128 + second
-            );
+            ));
             std::process::exit(128 + second);
         }
     })?;
