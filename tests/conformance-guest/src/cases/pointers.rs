@@ -154,27 +154,13 @@ fn recv_flags_oob() -> Result<u32, Failure> {
     Ok(recv_raw(s.0, iov.0.as_ptr(), 1, out.0.as_mut_ptr(), FAR as *mut u8))
 }
 fn recv_from_v2_port_odd() -> Result<u32, Failure> {
-    let (_c, s) = nb_pair()?;
-    let mut buf = [0u8; 4];
-    let iov = iovec(buf.as_mut_ptr(), 4);
-    let mut storage = [0u8; 128];
-    let a = addr_parts(storage.as_mut_ptr(), 128);
-    let mut out = Aligned([0u8; 16]);
-    let p = out.0.as_mut_ptr();
-    Ok(unsafe {
-        abi::sock_recv_from_v2(
-            s.0,
-            iov.0.as_ptr().cast(),
-            1,
-            a.0.as_ptr().cast(),
-            0,
-            p.add(1),
-            p.add(4),
-            p.add(8),
-        )
-    })
+    recv_from_v2_port_at(1)
 }
 fn recv_from_v2_port_2mod4() -> Result<u32, Failure> {
+    recv_from_v2_port_at(2)
+}
+/// `sock_recv_from_v2` with its port out-pointer `offset` bytes into an aligned block.
+fn recv_from_v2_port_at(offset: usize) -> Result<u32, Failure> {
     let (_c, s) = nb_pair()?;
     let mut buf = [0u8; 4];
     let iov = iovec(buf.as_mut_ptr(), 4);
@@ -189,7 +175,7 @@ fn recv_from_v2_port_2mod4() -> Result<u32, Failure> {
             1,
             a.0.as_ptr().cast(),
             0,
-            p.add(2),
+            p.add(offset),
             p.add(4),
             p.add(8),
         )
