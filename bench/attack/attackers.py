@@ -101,8 +101,18 @@ async def trickle(sock, first, rest, interval):
         position += 1
 
 
-async def hold(kind, args, counters, ramped):
-    """One attacking connection slot: connect, attack, and reconnect when closed."""
+def upload_head(body_bytes):
+    """The head of a POST /api/users that announces a body of `body_bytes`."""
+    return (
+        f"POST /api/users HTTP/1.1\r\nhost: attack\r\ncontent-type: application/json\r\n"
+        f"content-length: {body_bytes}\r\n\r\n"
+    ).encode()
+
+
+async def connections(args, counters, ramped):
+    """One attacking slot's sockets, for ever: a new connection each time the caller is
+    done with the last one (after --reconnect-delay). The first attempt, connected or
+    not, releases `ramped` once."""
     first_round = True
     while True:
         sock = await open_socket(args.host, args.port, counters)
@@ -111,6 +121,13 @@ async def hold(kind, args, counters, ramped):
             first_round = False
         if sock is None:
             continue
+        yield sock
+        await asyncio.sleep(args.reconnect_delay)
+
+
+async def hold(kind, args, counters, ramped):
+    """One attacking connection slot: connect, attack, and reconnect when closed."""
+    async for sock in connections(args, counters, ramped):
         try:
             closed = asyncio.ensure_future(wait_closed(sock, counters))
             if kind == "idle":
@@ -120,10 +137,7 @@ async def hold(kind, args, counters, ramped):
                     first = b"GET /api/health HTTP/1.1\r\nhost: attack\r\nx-slow: "
                     rest = b"abcdefghijklmnopqrstuvwxyz"
                 else:
-                    first = (
-                        f"POST /api/users HTTP/1.1\r\nhost: attack\r\ncontent-type: application/json\r\n"
-                        f"content-length: {args.body_bytes}\r\n\r\n"
-                    ).encode()
+                    first = upload_head(args.body_bytes)
                     rest = b" "
                 sender = asyncio.ensure_future(trickle(sock, first, rest, args.interval))
                 await asyncio.wait({closed, sender}, return_when=asyncio.FIRST_COMPLETED)
@@ -137,7 +151,6 @@ async def hold(kind, args, counters, ramped):
             counters.closed_by_server += 1
         finally:
             sock.close()
-        await asyncio.sleep(args.reconnect_delay)
 
 
 async def run_async(kind, args, counters):
@@ -163,18 +176,8 @@ async def naive_upload(args, counters, ramped):
     """One naive client in a loop, as Python's http.client behaves: the head and the
     whole oversized body are written before a byte of the answer is read."""
     loop = asyncio.get_running_loop()
-    request = (
-        f"POST /api/users HTTP/1.1\r\nhost: attack\r\ncontent-type: application/json\r\n"
-        f"content-length: {args.body_bytes}\r\n\r\n"
-    ).encode() + b"{" + b" " * (args.body_bytes - 2) + b"}"
-    first_round = True
-    while True:
-        sock = await open_socket(args.host, args.port, counters)
-        if first_round:
-            ramped.release()
-            first_round = False
-        if sock is None:
-            continue
+    request = upload_head(args.body_bytes) + b"{" + b" " * (args.body_bytes - 2) + b"}"
+    async for sock in connections(args, counters, ramped):
         try:
             await asyncio.wait_for(loop.sock_sendall(sock, request), 30)
             answer = await asyncio.wait_for(loop.sock_recv(sock, 4096), 30)
@@ -186,7 +189,6 @@ async def naive_upload(args, counters, ramped):
             counters.broken += 1
         finally:
             sock.close()
-        await asyncio.sleep(args.reconnect_delay)
 
 
 def main():
