@@ -6,34 +6,31 @@
 //! uniqueness across instances, timeouts that do not poison connections, and safe
 //! concurrent migrations.
 
-#[path = "../../common/mod.rs"]
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{run_to_exit, HttpConnection, HttpResponse, TestApp};
-use edge_backend_tests::{database_name, wait_until, DbServer, Kind};
+use edge_service_test_support::database::{database_name, Backend, DbServer};
+use edge_service_test_support::{run_to_exit, wait_until, HttpConnection, HttpResponse, TestApp};
 use serde_json::{json, Value};
 
 const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 
-/// Turns each scenario `fn(Kind)` into two tests, one on MariaDB and one on PostgreSQL,
+/// Turns each scenario `fn(Backend)` into two tests, one on MariaDB and one on PostgreSQL,
 /// named as given so each backend passes or fails on its own.
 macro_rules! on_both_sql_backends {
     ($($scenario:ident: $mysql_test:ident, $postgres_test:ident;)*) => {
         $(
             #[test]
             fn $mysql_test() {
-                $scenario(Kind::MariaDb);
+                $scenario(Backend::Mysql);
             }
 
             #[test]
             fn $postgres_test() {
-                $scenario(Kind::Postgres);
+                $scenario(Backend::Postgres);
             }
         )*
     };
@@ -67,20 +64,7 @@ on_both_sql_backends! {
         postgres_with_redis_reads_through_and_writes_invalidate;
 }
 
-/// Points the harness at the repository's module when the script did not.
-fn init() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        if std::env::var_os("EDGE_SERVICE_WASM").is_none() {
-            let module =
-                edge_backend_tests::repo_root().join("target/wasm32-wasip1/release/edge_service.wasm");
-            std::env::set_var("EDGE_SERVICE_WASM", module);
-        }
-    });
-}
-
 fn spawn(database_url: &str, extra: &[(&str, &str)]) -> TestApp {
-    init();
     let mut env = vec![("DATABASE_URL", database_url)];
     env.extend_from_slice(extra);
     TestApp::spawn_with(&env)
@@ -114,8 +98,8 @@ fn all_users(app: &TestApp) -> Vec<Value> {
 
 // ---------------------------------------------------------------- durability
 
-fn data_survives_service_and_database_restarts(kind: Kind) {
-    let server = DbServer::start(kind);
+fn data_survives_service_and_database_restarts(backend: Backend) {
+    let server = DbServer::start(backend);
     let url = server.fresh_database();
     let app = spawn(&url, &[]);
     let mut connection = app.connect();
@@ -161,8 +145,8 @@ struct WriteLog {
     other: Vec<(u16, String)>,
 }
 
-fn killed_database_gives_503s_then_recovers_with_every_acknowledged_write(kind: Kind) {
-    let server = DbServer::start(kind);
+fn killed_database_gives_503s_then_recovers_with_every_acknowledged_write(backend: Backend) {
+    let server = DbServer::start(backend);
     let url = server.fresh_database();
     let app = spawn(&url, &[("DB_TIMEOUT_MS", "1000")]);
     let addr = app.addr;
@@ -235,8 +219,8 @@ fn killed_database_gives_503s_then_recovers_with_every_acknowledged_write(kind: 
     assert!(stored.iter().filter(|u| acknowledged.contains(u)).count() == log.acknowledged.len());
 }
 
-fn database_down_at_start_still_starts_then_connects(kind: Kind) {
-    let server = DbServer::start(kind);
+fn database_down_at_start_still_starts_then_connects(backend: Backend) {
+    let server = DbServer::start(backend);
     let url = server.fresh_database();
     server.stop();
     let app = spawn(&url, &[("DB_TIMEOUT_MS", "500")]);
@@ -258,8 +242,8 @@ fn database_down_at_start_still_starts_then_connects(kind: Kind) {
 
 // ---------------------------------------------------------------- timeouts
 
-fn query_timeout_gives_503_and_the_connection_is_not_reused(kind: Kind) {
-    let server = DbServer::start(kind);
+fn query_timeout_gives_503_and_the_connection_is_not_reused(backend: Backend) {
+    let server = DbServer::start(backend);
     let url = server.fresh_database();
     let db = database_name(&url).to_owned();
     // One connection in the pool: the request after a timeout would get the same one back.
@@ -268,8 +252,8 @@ fn query_timeout_gives_503_and_the_connection_is_not_reused(kind: Kind) {
     let first = post(&mut connection, &json!({"name": "First", "email": "first@example.org"})).json();
     let second = post(&mut connection, &json!({"name": "Second", "email": "second@example.org"})).json();
 
-    let (lock, held) = match kind {
-        Kind::MariaDb => (
+    let (lock, held) = match backend {
+        Backend::Mysql => (
             "LOCK TABLES users WRITE; SELECT SLEEP(3);",
             "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(3)%'",
         ),
@@ -296,8 +280,8 @@ fn query_timeout_gives_503_and_the_connection_is_not_reused(kind: Kind) {
 
 // ---------------------------------------------------------------- hostile values
 
-fn hostile_strings_round_trip_exactly(kind: Kind) {
-    let server = DbServer::start(kind);
+fn hostile_strings_round_trip_exactly(backend: Backend) {
+    let server = DbServer::start(backend);
     let url = server.fresh_database();
     let app = spawn(&url, &[]);
     let names = [
@@ -348,8 +332,8 @@ fn hostile_strings_round_trip_exactly(kind: Kind) {
 
 // ---------------------------------------------------------------- two instances
 
-fn two_instances_never_create_duplicate_emails(kind: Kind) {
-    let server = DbServer::start(kind);
+fn two_instances_never_create_duplicate_emails(backend: Backend) {
+    let server = DbServer::start(backend);
     let url = server.fresh_database();
     let apps = [spawn(&url, &[]), spawn(&url, &[])];
     let addrs = [apps[0].addr, apps[1].addr];
@@ -390,8 +374,8 @@ fn two_instances_never_create_duplicate_emails(kind: Kind) {
     assert_eq!(server.sql(db, "SELECT COUNT(DISTINCT LOWER(email)) FROM users"), "25");
 }
 
-fn concurrent_starts_apply_each_migration_once(kind: Kind) {
-    let server = DbServer::start(kind);
+fn concurrent_starts_apply_each_migration_once(backend: Backend) {
+    let server = DbServer::start(backend);
     let url = server.fresh_database();
     let apps: Vec<TestApp> = thread::scope(|scope| {
         let starting: Vec<_> = (0..3).map(|_| scope.spawn(|| spawn(&url, &[]))).collect();
@@ -412,9 +396,9 @@ fn concurrent_starts_apply_each_migration_once(kind: Kind) {
 
 // ---------------------------------------------------------------- cache
 
-fn cache_reads_through_and_is_invalidated_by_writes(kind: Kind) {
-    let server = DbServer::start(kind);
-    let redis = DbServer::start(Kind::Redis);
+fn cache_reads_through_and_is_invalidated_by_writes(backend: Backend) {
+    let server = DbServer::start(backend);
+    let redis = DbServer::start(Backend::Redis);
     let url = server.fresh_database();
     let db = database_name(&url).to_owned();
     let app = spawn(&url, &[("REDIS_URL", &redis.url), ("CACHE_TTL_SECS", "300")]);
@@ -437,8 +421,8 @@ fn cache_reads_through_and_is_invalidated_by_writes(kind: Kind) {
 
 #[test]
 fn redis_killed_or_frozen_requests_still_succeed() {
-    let server = DbServer::start(Kind::MariaDb);
-    let redis = DbServer::start(Kind::Redis);
+    let server = DbServer::start(Backend::Mysql);
+    let redis = DbServer::start(Backend::Redis);
     let url = server.fresh_database();
     let app = spawn(&url, &[("REDIS_URL", &redis.url), ("CACHE_TIMEOUT_MS", "100")]);
     let created = post(&mut app.connect(), &json!({"name": "Ada", "email": "ada@example.org"})).json();
@@ -486,7 +470,6 @@ fn redis_killed_or_frozen_requests_still_succeed() {
 
 #[test]
 fn unsupported_database_url_exits_2_with_one_masked_line() {
-    init();
     for url in ["ftp://edge:hunter2@127.0.0.1/edge", "mysql://edge:hunter2@127.0.0.1"] {
         let (status, stderr) = run_to_exit(&[("DATABASE_URL", url)]);
         assert_eq!(status.code(), Some(2), "{stderr}");
@@ -499,7 +482,7 @@ fn unsupported_database_url_exits_2_with_one_masked_line() {
 
 #[test]
 fn credentials_never_appear_in_the_logs() {
-    let server = DbServer::start(Kind::Postgres);
+    let server = DbServer::start(Backend::Postgres);
     let url = server.fresh_database();
     let mut app = spawn(&url, &[("REDIS_URL", "redis://:hunter2@127.0.0.1:1/0")]);
     let _ = get_user(&app, 1);

@@ -1,12 +1,9 @@
 //! End-to-end: request ids, the per-request log line (text and JSON), log levels,
 //! Prometheus metrics labelled by route template, and CORS.
 
-mod common;
-
 use std::time::Duration;
 
-use common::users::id_of;
-use common::{create_user, unique_email, TestApp};
+use edge_service_test_support::{create_user, id_of, unique_email, TestApp};
 use serde_json::Value;
 
 #[test]
@@ -168,7 +165,7 @@ fn invalid_settings_exit_2_naming_the_variable() {
         ("MAX_CONNECTIONS", "0"),
         ("IDLE_TIMEOUT_SECS", "-1"),
     ] {
-        let (status, stderr) = common::run_to_exit(&[(name, value)]);
+        let (status, stderr) = edge_service_test_support::run_to_exit(&[(name, value)]);
         assert_eq!(status.code(), Some(2), "{name}={value}: {stderr}");
         assert!(stderr.contains(name) && stderr.contains(value), "{stderr}");
     }

@@ -1,23 +1,11 @@
-//! Helpers for tests of the users API that must hold on a shared, durable, non-empty
-//! store (the suite also runs against MySQL and PostgreSQL, where several services and
-//! earlier runs share one database): unique emails, random id ranges, JSON requests.
-
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+//! Requests and assertions of the users API, and emails and id ranges no other test
+//! uses, so a test holds whatever users the store already has (the durable stores keep
+//! every user the test's own earlier services created).
 
 use serde_json::Value;
 
-use super::{HttpConnection, HttpResponse};
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A random number, different at every call (random keys, the clock and a counter).
-pub fn random_u64() -> u64 {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    RandomState::new().hash_one((nanos, COUNTER.fetch_add(1, Ordering::Relaxed), std::process::id()))
-}
+use crate::client::{HttpConnection, HttpResponse};
+use crate::random::random_u64;
 
 /// An email no other test (or earlier run) has used: `tag-<random>@example.test`.
 pub fn unique_email(tag: &str) -> String {

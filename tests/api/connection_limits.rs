@@ -5,11 +5,9 @@
 //! the bodies being read share one memory budget
 //! (`MAX_BUFFERED_BODY_BYTES`), so many large uploads at once cannot grow the module.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{assert_error, create_user, unique_email, TestApp};
+use edge_service_test_support::{assert_error, create_user, unique_email, TestApp};
 
 #[test]
 fn idle_keep_alive_connection_is_closed_after_idle_timeout() {

@@ -6,15 +6,13 @@
 //! run at a small scale, leaves the normal client served, the process up and the
 //! stored data intact. Nothing here asserts a timing.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{assert_error, TestApp};
+use edge_service_test_support::{assert_error, TestApp};
 
 /// The value of the series `name` (with its labels) in a scrape, 0 when absent.
 fn metric(app: &TestApp, series: &str) -> f64 {
@@ -47,7 +45,11 @@ fn a_connection_that_sends_nothing_is_closed_after_the_first_byte_timeout() {
 
 /// Sends `head` and then `body` in full before reading anything, as Python's
 /// `http.client` does, and returns the response.
-fn send_everything_then_read(app: &TestApp, head: &str, body: &[u8]) -> common::HttpResponse {
+fn send_everything_then_read(
+    app: &TestApp,
+    head: &str,
+    body: &[u8],
+) -> edge_service_test_support::HttpResponse {
     let mut connection = app.connect();
     connection.send_raw(head.as_bytes());
     connection

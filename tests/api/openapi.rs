@@ -1,11 +1,9 @@
 //! End-to-end: the OpenAPI document the module serves is the one the route tests
 //! check, and every route in the table is really answered by the running module.
 
-mod common;
-
-use common::{assert_json, TestApp};
 use edge_service::api::openapi::DOCUMENT;
 use edge_service::api::routes::ROUTES;
+use edge_service_test_support::{assert_json, TestApp};
 use serde_json::Value;
 
 #[test]

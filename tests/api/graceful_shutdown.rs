@@ -10,13 +10,11 @@
 //! `expect: 100-continue` (hyper sends `100 Continue` when the handler starts reading
 //! the body), so no test depends on timing to place the signal.
 
-mod common;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{unique_email, TestApp};
+use edge_service_test_support::{unique_email, TestApp};
 
 /// A generous bound for a drain or a cut that should take milliseconds.
 const EXIT_LIMIT: Duration = Duration::from_secs(20);

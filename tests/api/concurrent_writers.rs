@@ -1,14 +1,11 @@
 //! End-to-end: 50 clients creating users at the same time get 1,000 distinct ids, and
 //! every acknowledged user is stored exactly as sent: nothing lost, nothing duplicated.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use common::users::id_of;
-use common::{create_user, unique_email, HttpConnection, TestApp};
+use edge_service_test_support::{create_user, id_of, unique_email, HttpConnection, TestApp};
 use serde_json::json;
 
 const WRITERS: usize = 50;

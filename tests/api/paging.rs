@@ -3,12 +3,9 @@
 //! The test's users have ids in a random range of their own, so other users in a
 //! shared store do not disturb it.
 
-mod common;
-
 use std::thread;
 
-use common::users::id_of;
-use common::{create_user_with_id, random_id_base, unique_email, TestApp};
+use edge_service_test_support::{create_user_with_id, id_of, random_id_base, unique_email, TestApp};
 
 const USERS: u64 = 2_500;
 const WRITERS: u64 = 10;

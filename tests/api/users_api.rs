@@ -1,14 +1,11 @@
 //! End-to-end: every users route and every status it answers with, on the real module
 //! under the runner. Written to hold on a shared, durable, non-empty store.
 
-mod common;
-
 use std::time::Duration;
 
-use common::users::id_of;
-use common::{
-    assert_error, assert_json, create_user, create_user_with_id, random_id_base, send_json, unique_email,
-    TestApp,
+use edge_service_test_support::{
+    assert_error, assert_json, create_user, create_user_with_id, id_of, random_id_base, send_json,
+    unique_email, TestApp,
 };
 use serde_json::json;
 

@@ -1,9 +1,9 @@
 //! End-to-end: every validation rule of the users API answers 400 `bad_request` with a
 //! message that names the field (or parameter) and says why, and stores nothing.
 
-mod common;
-
-use common::{assert_error, create_user, send_json, unique_email, HttpConnection, TestApp};
+use edge_service_test_support::{
+    assert_error, create_user, send_json, unique_email, HttpConnection, TestApp,
+};
 use serde_json::json;
 
 /// POSTs `body` (raw bytes) as JSON and returns the 400's message.

@@ -1,10 +1,8 @@
 //! End-to-end: the walking skeleton's contract, on the real module under the runner.
 
-mod common;
-
 use std::thread;
 
-use common::{assert_error, assert_json, run_to_exit, TestApp};
+use edge_service_test_support::{assert_error, assert_json, run_to_exit, TestApp};
 
 #[test]
 fn hello_returns_the_greeting_as_json() {
@@ -40,7 +38,8 @@ fn two_hundred_concurrent_connections_are_each_served() {
     let app = TestApp::spawn();
     let addr = app.addr;
     // Open all connections first so they are really concurrent, then use them.
-    let connections: Vec<_> = (0..200).map(|_| common::HttpConnection::open(addr)).collect();
+    let connections: Vec<_> =
+        (0..200).map(|_| edge_service_test_support::HttpConnection::open(addr)).collect();
     let handles: Vec<_> = connections
         .into_iter()
         .enumerate()

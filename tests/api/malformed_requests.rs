@@ -4,14 +4,11 @@
 //! 4xx (or, for what is not HTTP at all, a closed connection), the service keeps
 //! answering, and every user stored before is intact.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::thread;
 use std::time::Duration;
 
-use common::users::id_of;
-use common::{create_user, unique_email, HttpConnection, TestApp};
+use edge_service_test_support::{create_user, id_of, unique_email, HttpConnection, TestApp};
 use serde_json::Value;
 
 /// What a malformed request may get.

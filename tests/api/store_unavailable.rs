@@ -2,9 +2,7 @@
 //! (`/api/health` 200), `/api/ready` and every data route answer 503 `unavailable` with
 //! `Retry-After`, nothing leaks the cause, and the failures are counted in the metrics.
 
-mod common;
-
-use common::{assert_error, send_json, unique_email, TestApp};
+use edge_service_test_support::{assert_error, send_json, unique_email, TestApp};
 use serde_json::json;
 
 /// A loopback port nothing listens on.

@@ -1,33 +1,17 @@
-//! Shared helpers for the end-to-end tests: start the real `edge_service.wasm` under the
-//! runner (edge-host, or `wasmedge` with `EDGE_RUNTIME=wasmedge`) on a free loopback port,
-//! talk HTTP to it, and always stop it, also when a test fails.
-//!
-//! Environment (set by scripts/test.sh; the defaults suit a local `cargo test`):
-//! - `EDGE_SERVICE_WASM`: the module (default `target/wasm32-wasip1/release/edge_service.wasm`).
-//! - `EDGE_RUNTIME`: `edge-host` (default), `wasmedge`, or `native` (the service built for
-//!   this machine, `EDGE_SERVICE_NATIVE` or `target/<triple>/release/edge_service`, given only
-//!   the listed environment like a Wasm runtime would: for comparing against the module).
-//! - `EDGE_HOST_BIN`: edge-host's path (default: the release build beside this test binary).
-//! - `EDGE_TEST_ENV`: extra `NAME=VALUE` pairs, separated by newlines, given to every
-//!   service this suite starts (how the suite is pointed at a database backend).
-
-#![allow(dead_code, unused_imports)] // Each test binary uses a different subset of these helpers.
-
-pub mod client;
-pub mod users;
+//! [`TestApp`]: the real service started on a free loopback port under the runner
+//! `EDGE_RUNTIME` names (with the run's fresh databases), its stderr collected, and the
+//! process always stopped, also when a test fails (then its log is shown).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStderr, Command, ExitStatus};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-pub use client::{HttpConnection, HttpResponse};
-pub use users::{
-    assert_error, assert_json, create_user, create_user_with_id, random_id_base, send_json, unique_email,
-};
+use crate::client::{HttpConnection, HttpResponse};
+use crate::database::ServiceDatabases;
+use crate::runner::{edge_host, module_command, service_command};
 
 /// How long a service may take to print its listening line (first start compiles).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -41,95 +25,8 @@ pub struct TestApp {
     log: mpsc::Receiver<String>,
     /// Every stderr line so far, collected by [`TestApp::logs`].
     seen: Vec<String>,
-}
-
-/// The path of the module under test.
-pub fn module_path() -> PathBuf {
-    std::env::var_os("EDGE_SERVICE_WASM").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/wasm32-wasip1/release/edge_service.wasm")
-    })
-}
-
-/// The runner command, without the module: `edge-host run` or `wasmedge run`.
-pub fn runner() -> Command {
-    match std::env::var("EDGE_RUNTIME").as_deref() {
-        Ok("wasmedge") => {
-            let mut command = Command::new("wasmedge");
-            command.arg("run");
-            command
-        }
-        _ => edge_host(),
-    }
-}
-
-/// `edge-host run`, whatever `EDGE_RUNTIME` says (for tests of edge-host's own behaviour).
-pub fn edge_host() -> Command {
-    let bin = std::env::var_os("EDGE_HOST_BIN").map(PathBuf::from).unwrap_or_else(default_edge_host);
-    assert!(bin.exists(), "edge-host is not built at {} (run scripts/setup.sh)", bin.display());
-    let mut command = Command::new(bin);
-    command.arg("run");
-    command
-}
-
-/// `target/<triple>/release/edge-host`, found from this test binary's own path
-/// (`target/<triple>/debug/deps/<test>`).
-fn default_edge_host() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let triple_dir = exe.ancestors().nth(3).expect("test binary lives in target/<triple>/<profile>/deps");
-    triple_dir.join("release/edge-host")
-}
-
-/// Extra environment for every service from `EDGE_TEST_ENV`.
-fn suite_env() -> Vec<(String, String)> {
-    std::env::var("EDGE_TEST_ENV")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| line.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
-        .collect()
-}
-
-/// The native build of the service (for `EDGE_RUNTIME=native`).
-fn native_service() -> PathBuf {
-    std::env::var_os("EDGE_SERVICE_NATIVE").map(PathBuf::from).unwrap_or_else(|| {
-        let exe = std::env::current_exe().expect("test binary path");
-        let triple_dir = exe.ancestors().nth(3).expect("test binary lives in target/<triple>/<profile>/deps");
-        triple_dir.join("release/edge_service")
-    })
-}
-
-/// Builds the runner command for the module with `env` (plus the suite's environment).
-pub fn service_command(env: &[(&str, &str)]) -> Command {
-    if std::env::var("EDGE_RUNTIME").as_deref() == Ok("native") {
-        let bin = native_service();
-        assert!(
-            bin.exists(),
-            "the native service is not built at {} (cargo build --release --target host-tuple)",
-            bin.display()
-        );
-        let mut command = Command::new(bin);
-        command.env_clear();
-        command.envs(suite_env());
-        command.envs(env.iter().copied());
-        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-        return command;
-    }
-    module_command(runner(), env)
-}
-
-/// `runner` (with its own flags already given) running the module with `env`.
-fn module_command(mut command: Command, env: &[(&str, &str)]) -> Command {
-    let module = module_path();
-    assert!(module.exists(), "the module is not built at {} (run scripts/build.sh)", module.display());
-    for (name, value) in suite_env() {
-        command.arg("--env").arg(format!("{name}={value}"));
-    }
-    for (name, value) in env {
-        command.arg("--env").arg(format!("{name}={value}"));
-    }
-    command.arg(module);
-    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-    command
+    /// The service's fresh databases, dropped after the process is gone.
+    _databases: ServiceDatabases,
 }
 
 impl TestApp {
@@ -182,9 +79,11 @@ impl TestApp {
         command: impl FnOnce(&[(&str, &str)]) -> Command,
         mut listening: impl FnMut(&mpsc::Receiver<SocketAddr>) -> Option<SocketAddr>,
     ) -> Self {
-        let mut all: Vec<(&str, &str)> = vec![("HOST", "127.0.0.1"), ("PORT", port), ("LOG_FORMAT", "text")];
-        all.extend_from_slice(env);
-        let mut child = command(&all).spawn().expect("start the runner");
+        let mut given: Vec<(&str, &str)> =
+            vec![("HOST", "127.0.0.1"), ("PORT", port), ("LOG_FORMAT", "text")];
+        given.extend_from_slice(env);
+        let databases = ServiceDatabases::for_service(&given);
+        let mut child = command(&databases.env(&given)).spawn().expect("start the runner");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (addr_tx, addr_rx) = mpsc::channel();
         let (log_tx, log_rx) = mpsc::channel();
@@ -192,7 +91,7 @@ impl TestApp {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Some(addr) = listening(&addr_rx) {
-                return Self { addr, child, log: log_rx, seen: Vec::new() };
+                return Self { addr, child, log: log_rx, seen: Vec::new(), _databases: databases };
             }
             if let Ok(Some(status)) = child.try_wait() {
                 let lines: Vec<String> = log_rx.try_iter().collect();
@@ -346,29 +245,4 @@ pub fn listening_addr(line: &str) -> Option<SocketAddr> {
     let rest = line.split_once("address=").or_else(|| line.split_once("\"address\":\""))?.1;
     let token: String = rest.chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != ',').collect();
     token.parse().ok()
-}
-
-/// Runs the module with `env` until it exits (killed after 60 s); returns its status
-/// and stderr.
-pub fn run_to_exit(env: &[(&str, &str)]) -> (ExitStatus, String) {
-    let mut child = service_command(env).spawn().expect("run the runner");
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let reader = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        text
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("poll the runner") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the service did not exit within 60 s");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    (status, reader.join().unwrap_or_default())
 }
