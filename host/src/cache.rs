@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::report::WasmtimeError;
 use crate::sys::MappedFile;
 use wasmtime::{Engine, Module};
 
@@ -28,12 +29,12 @@ const FORMAT_VERSION: u32 = 1;
 /// Size of the trailer after the artifact.
 pub const TRAILER_LEN: usize = 64;
 
-/// Why a cache entry was not used.
+/// Why a cache entry was not used (the cause, if any, is the source).
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     #[error("no entry")]
     Missing,
-    #[error("cannot read entry: {0}")]
+    #[error("cannot read entry")]
     Io(#[from] std::io::Error),
     #[error("entry is truncated or not an edge-host cache file")]
     BadTrailer,
@@ -41,8 +42,8 @@ pub enum CacheError {
     ForeignModule,
     #[error("entry checksum does not match (corrupted)")]
     Checksum,
-    #[error("wasmtime rejected the entry: {0}")]
-    Rejected(String),
+    #[error("wasmtime rejected the entry")]
+    Rejected(#[source] WasmtimeError),
     #[error("entry is not owned by this user or is writable by others")]
     Untrusted,
 }
@@ -173,8 +174,7 @@ impl ModuleCache {
         // and this engine configuration (checksum and key verified above).
         // Entries are replaced by rename, never rewritten in place, so the
         // open file keeps these contents while the module lives.
-        unsafe { Module::deserialize_open_file(engine, file) }
-            .map_err(|e| CacheError::Rejected(format!("{e:#}")))
+        unsafe { Module::deserialize_open_file(engine, file) }.map_err(|e| CacheError::Rejected(e.into()))
     }
 
     /// Writes an entry atomically (temporary file in the same directory, then

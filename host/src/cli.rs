@@ -9,11 +9,11 @@
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::runner::{self, RunConfig};
+use crate::runner::{self, RunConfig, RunError};
 use crate::shutdown::DEFAULT_SHUTDOWN_TIMEOUT;
 
 /// Runs wasm32-wasip1 modules written for WasmEdge's socket extension.
@@ -95,19 +95,15 @@ fn with_implicit_run(mut argv: Vec<OsString>) -> Vec<OsString> {
     argv
 }
 
-/// Parses `argv`, runs the command and returns the process exit status.
-pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(with_implicit_run(argv.into_iter().collect())) {
-        Ok(cli) => cli,
-        Err(err) => {
-            let code = err.exit_code();
-            let _ = err.print();
-            return code;
-        }
-    };
+/// Parses `argv` and runs the command. Returns the process exit status, or
+/// the error that stopped edge-host before or around the guest (status 1,
+/// printed by `main` with its causes). A command line clap refuses is
+/// reported by clap itself (status 2; `--help` and `--version` exit 0).
+pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> Result<i32, RunError> {
+    let cli = Cli::parse_from(with_implicit_run(argv.into_iter().collect()));
     match cli.command {
         Command::Run(args) => run(args),
-        Command::Compile(args) => compile(&args.input, &args.output),
+        Command::Compile(args) => compile(&args.input, &args.output).map(|()| 0),
     }
 }
 
@@ -138,7 +134,7 @@ fn guest_environment(
     environment
 }
 
-fn run(args: RunArgs) -> i32 {
+fn run(args: RunArgs) -> Result<i32, RunError> {
     let config = RunConfig {
         module: args.module,
         args: args.args.into_iter().map(OsStringExt::into_vec).collect(),
@@ -150,48 +146,34 @@ fn run(args: RunArgs) -> i32 {
         shutdown_timeout: Some(std::time::Duration::from_secs(args.shutdown_timeout)),
         cache_dir: None,
     };
-    match runner::run(&config) {
-        Ok(outcome) => {
-            if let runner::Outcome::Trapped(message) = &outcome {
-                eprintln!("edge-host: wasm trap: {message}");
-            }
-            outcome.exit_code()
-        }
-        Err(err) => {
-            eprintln!("edge-host: {err}");
-            1
-        }
+    let outcome = runner::run(&config)?;
+    if let runner::Outcome::Trapped(trap) = &outcome {
+        eprintln!("edge-host: wasm trap: {trap:#}");
     }
+    Ok(outcome.exit_code())
 }
 
-fn compile(input: &std::path::Path, output: &std::path::Path) -> i32 {
-    let result = (|| -> Result<(), String> {
-        let engine = runner::engine().map_err(|e| e.to_string())?;
-        let wasm = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
-        let started = std::time::Instant::now();
-        let artifact = engine
-            .precompile_module(&wasm)
-            .map_err(|e| format!("cannot compile {}: {e:#}", input.display()))?;
-        let tmp = output.with_extension("cwasm.tmp");
-        std::fs::write(&tmp, &artifact)
-            .and_then(|()| std::fs::rename(&tmp, output))
-            .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
-        eprintln!(
-            "edge-host: compiled {} -> {} ({} bytes, {:.1?})",
-            input.display(),
-            output.display(),
-            artifact.len(),
-            started.elapsed()
-        );
-        Ok(())
-    })();
-    match result {
-        Ok(()) => 0,
-        Err(message) => {
-            eprintln!("edge-host: {message}");
-            1
-        }
-    }
+/// `compile IN OUT`: wasmtime's native artifact, written to a temporary file
+/// and renamed into place.
+fn compile(input: &Path, output: &Path) -> Result<(), RunError> {
+    let engine = runner::engine()?;
+    let wasm = std::fs::read(input).map_err(|source| RunError::Read { path: input.into(), source })?;
+    let started = std::time::Instant::now();
+    let artifact = engine
+        .precompile_module(&wasm)
+        .map_err(|e| RunError::Compile { path: input.into(), source: e.into() })?;
+    let tmp = output.with_extension("cwasm.tmp");
+    std::fs::write(&tmp, &artifact)
+        .and_then(|()| std::fs::rename(&tmp, output))
+        .map_err(|source| RunError::Write { path: output.into(), source })?;
+    eprintln!(
+        "edge-host: compiled {} -> {} ({} bytes, {:.1?})",
+        input.display(),
+        output.display(),
+        artifact.len(),
+        started.elapsed()
+    );
+    Ok(())
 }
 
 #[cfg(test)]

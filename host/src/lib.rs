@@ -10,6 +10,8 @@
 //! - [`cache`] — on-disk cache of compiled modules, checksummed.
 //! - [`module_hash`] — a module file's SHA-256, remembered by file identity.
 //! - [`perfmap`] — `EDGE_HOST_PERFMAP=1`: guest function names for profilers.
+//! - [`report`] — an error and its causes on one line (how failures are
+//!   printed).
 //! - [`imports`] — binding imports by name and type (V1/V2), reporting every
 //!   missing import before start.
 //! - [`host_state`] — the per-instance state and access to guest memory.
@@ -40,6 +42,7 @@ pub mod module_hash;
 pub mod perfmap;
 pub mod poll;
 pub mod preview1;
+pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod shutdown;

@@ -18,6 +18,7 @@ use crate::module_hash::module_hash;
 use crate::perfmap;
 use crate::preview1::args_env::WasiStrings;
 use crate::preview1::process::ProcExit;
+use crate::report::{Chain, WasmtimeError};
 use crate::sandbox::{RuleError, SandboxPolicy};
 use crate::shutdown;
 use crate::sys::MappedFile;
@@ -47,30 +48,36 @@ pub struct RunConfig {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// A failure before or around the guest (exit status 1).
+/// A failure before or around the guest (exit status 1). Each variant keeps
+/// the error that caused it as its source; [`crate::report::Chain`] prints
+/// the whole chain.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{path} is neither a wasm module nor an edge-host .cwasm file")]
+    #[error("{} is neither a wasm module nor an edge-host .cwasm file", path.display())]
     UnknownFormat { path: PathBuf },
-    #[error("cannot compile {path}: {message}")]
-    Compile { path: PathBuf, message: String },
-    #[error("cannot load precompiled {path}: {message}")]
-    Precompiled { path: PathBuf, message: String },
-    #[error("--dir {spec}: {reason}")]
-    Dir { spec: String, reason: String },
-    #[error("invalid sandbox rule: {0}")]
+    #[error("cannot compile {}", path.display())]
+    Compile { path: PathBuf, source: WasmtimeError },
+    #[error("cannot load precompiled {}", path.display())]
+    Precompiled { path: PathBuf, source: WasmtimeError },
+    #[error("cannot load precompiled {}: not a wasmtime module artifact", path.display())]
+    NotModuleArtifact { path: PathBuf },
+    #[error("cannot write {}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("--dir {spec}: cannot open host directory `{}`", host.display())]
+    Dir { spec: String, host: PathBuf, source: std::io::Error },
+    #[error("invalid sandbox rule")]
     Rule(#[from] RuleError),
-    #[error("{0}")]
+    #[error(transparent)]
     Imports(#[from] ImportError),
-    #[error("cannot instantiate the module: {0}")]
-    Instantiate(String),
+    #[error("cannot instantiate the module")]
+    Instantiate(#[source] WasmtimeError),
     #[error("the module exports no `_start` function (only command modules can run)")]
     NoStart,
-    #[error("cannot create the wasm engine: {0}")]
-    Engine(String),
-    #[error("cannot handle SIGTERM/SIGINT: {0}")]
+    #[error("cannot create the wasm engine")]
+    Engine(#[source] WasmtimeError),
+    #[error("cannot handle SIGTERM/SIGINT")]
     Signals(#[source] std::io::Error),
 }
 
@@ -80,7 +87,7 @@ pub fn engine() -> Result<Engine, RunError> {
     let mut config = Config::new();
     config.cranelift_opt_level(OptLevel::Speed);
     config.parallel_compilation(true);
-    Engine::new(&config).map_err(|e| RunError::Engine(format!("{e:#}")))
+    Engine::new(&config).map_err(|e| RunError::Engine(e.into()))
 }
 
 /// What the first bytes of a file say it is.
@@ -108,15 +115,15 @@ pub fn load_module(engine: &Engine, path: &Path, cache_dir: Option<PathBuf>) -> 
     match sniff(path)? {
         Format::Precompiled => {
             let precompiled_err =
-                |message: String| RunError::Precompiled { path: path.to_path_buf(), message };
+                |e: wasmtime::Error| RunError::Precompiled { path: path.to_path_buf(), source: e.into() };
             match Engine::detect_precompiled_file(path) {
                 Ok(Some(wasmtime::Precompiled::Module)) => {}
-                Ok(_) => return Err(precompiled_err("not a wasmtime module artifact".into())),
-                Err(e) => return Err(precompiled_err(format!("{e:#}"))),
+                Ok(_) => return Err(RunError::NotModuleArtifact { path: path.to_path_buf() }),
+                Err(e) => return Err(precompiled_err(e)),
             }
             // SAFETY: a `.cwasm` is trusted like the module it was compiled
             // from; wasmtime checks that it was built for this engine.
-            unsafe { Module::deserialize_file(engine, path) }.map_err(|e| precompiled_err(format!("{e:#}")))
+            unsafe { Module::deserialize_file(engine, path) }.map_err(precompiled_err)
         }
         Format::Wasm => {
             let read_err = |source| RunError::Read { path: path.to_path_buf(), source };
@@ -146,7 +153,7 @@ fn load_cached(
             );
         }
         Module::new(engine, wasm)
-            .map_err(|e| RunError::Compile { path: path.to_path_buf(), message: format!("{e:#}") })
+            .map_err(|e| RunError::Compile { path: path.to_path_buf(), source: e.into() })
     };
     let Some(dir) = cache_dir else {
         return compile();
@@ -157,18 +164,23 @@ fn load_cached(
         Ok(module) => return Ok(module),
         Err(CacheError::Missing) => {}
         Err(reason) => eprintln!(
-            "edge-host: ignoring cache entry {}: {reason}; recompiling",
-            cache.entry_path(&key).display()
+            "edge-host: ignoring cache entry {}: {}; recompiling",
+            cache.entry_path(&key).display(),
+            Chain(&reason)
         ),
     }
     let module = compile()?;
     match module.serialize() {
         Ok(artifact) => {
             if let Err(e) = cache.store(&key, &artifact) {
-                eprintln!("edge-host: cannot write compile cache {}: {e}", cache.entry_path(&key).display());
+                eprintln!(
+                    "edge-host: cannot write compile cache {}: {}",
+                    cache.entry_path(&key).display(),
+                    Chain(&e)
+                );
             }
         }
-        Err(e) => eprintln!("edge-host: cannot serialize the compiled module: {e:#}"),
+        Err(e) => eprintln!("edge-host: cannot serialize the compiled module: {}", Chain(e.as_ref())),
     }
     Ok(module)
 }
@@ -180,9 +192,8 @@ fn preopen(spec: &str) -> Result<FdEntry, RunError> {
         Some((host, "readonly")) => (host, true),
         _ => (rest, false),
     };
-    let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(|e| {
-        RunError::Dir { spec: spec.to_string(), reason: format!("cannot open host directory `{host}`: {e}") }
-    })?;
+    let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority())
+        .map_err(|source| RunError::Dir { spec: spec.to_string(), host: host.into(), source })?;
     let guest = canonical_guest(guest);
     let (base, inheriting) = if readonly {
         (rights::PREOPEN_BASE_READONLY, rights::PREOPEN_INHERITING_READONLY)
@@ -240,8 +251,9 @@ pub fn build_store(engine: &Engine, config: &RunConfig) -> Result<Store<HostStat
 pub enum Outcome {
     /// `_start` returned or the guest called `proc_exit`.
     Exited(i32),
-    /// The guest trapped; the message describes the trap.
-    Trapped(String),
+    /// The guest trapped: wasmtime's trap error (its message, the wasm
+    /// backtrace as context).
+    Trapped(wasmtime::Error),
 }
 
 impl Outcome {
@@ -259,7 +271,7 @@ fn outcome_of(result: wasmtime::Result<()>) -> Outcome {
         Ok(()) => Outcome::Exited(0),
         Err(err) => match err.downcast_ref::<ProcExit>() {
             Some(exit) => Outcome::Exited(exit.0 as i32),
-            None => Outcome::Trapped(format!("{err:#}")),
+            None => Outcome::Trapped(err),
         },
     }
 }
@@ -303,7 +315,7 @@ pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
     trace.mark("module load");
     if perfmap::requested() {
         if let Err(e) = perfmap::write(&module) {
-            eprintln!("edge-host: cannot write the perf map {}: {e}", perfmap::path().display());
+            eprintln!("edge-host: cannot write the perf map {}: {}", perfmap::path().display(), Chain(&e));
         }
     }
     let mut store = build_store(&engine, config)?;
@@ -317,7 +329,7 @@ pub fn run(config: &RunConfig) -> Result<Outcome, RunError> {
         {
             return Ok(outcome_of(Err(err)));
         }
-        Err(err) => return Err(RunError::Instantiate(format!("{err:#}"))),
+        Err(err) => return Err(RunError::Instantiate(err.into())),
     };
     if store.data().memory.is_none() {
         let memory = instance.get_memory(&mut store, "memory").or_else(|| {
@@ -355,7 +367,7 @@ mod tests {
 
     #[test]
     fn trap_exit_code_is_134() {
-        assert_eq!(Outcome::Trapped(String::new()).exit_code(), 134);
+        assert_eq!(Outcome::Trapped(wasmtime::Error::msg("unreachable")).exit_code(), 134);
         assert_eq!(Outcome::Exited(3).exit_code(), 3);
     }
 }

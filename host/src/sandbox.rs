@@ -18,7 +18,7 @@ pub enum RuleError {
     Port { rule: String, port: String },
     #[error("`{rule}`: bad prefix length `{prefix}`")]
     Prefix { rule: String, prefix: String },
-    #[error("`{rule}`: cannot resolve host `{host}`: {source}")]
+    #[error("`{rule}`: cannot resolve host `{host}`")]
     Resolve { rule: String, host: String, source: std::io::Error },
 }
 
