@@ -12,7 +12,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use crate::abi::rights;
 use crate::errno::Errno;
@@ -21,7 +21,7 @@ use crate::shutdown::ListenerGuard;
 /// What a descriptor refers to.
 pub enum FdKind {
     /// One of the host's stdio descriptors (borrowed, never closed by us).
-    Stdio(RawFd),
+    Stdio(BorrowedFd<'static>),
     /// A socket from `sock_open` or `sock_accept`.
     Socket(SocketHandle),
     /// A directory: a `--dir` preopen or one opened below it.
@@ -96,13 +96,18 @@ impl FdEntry {
 
     /// The host descriptor behind this entry; every kind has one, so socket
     /// calls on a file or on stdio reach the kernel and fail there (§2.1).
-    pub fn raw_fd(&self) -> RawFd {
+    pub fn fd(&self) -> BorrowedFd<'_> {
         match &self.kind {
             FdKind::Stdio(fd) => *fd,
-            FdKind::Socket(s) => s.fd.as_raw_fd(),
-            FdKind::Dir(d) => d.dir.as_raw_fd(),
-            FdKind::File(f) => f.as_raw_fd(),
+            FdKind::Socket(s) => s.fd.as_fd(),
+            FdKind::Dir(d) => d.dir.as_fd(),
+            FdKind::File(f) => f.as_fd(),
         }
+    }
+
+    /// The number of [`FdEntry::fd`] in the host process.
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd().as_raw_fd()
     }
 
     /// WasmEdge's `VINode::can`: both rights sets, with the implied rights.
@@ -144,9 +149,9 @@ impl FdTable {
     /// then `preopens` as 3, 4, ..., then one free number.
     pub fn new(preopens: Vec<FdEntry>) -> Self {
         let mut slots = vec![
-            Some(FdEntry::new(FdKind::Stdio(0), rights::STDIN, 0)),
-            Some(FdEntry::new(FdKind::Stdio(1), rights::STDOUT, 0)),
-            Some(FdEntry::new(FdKind::Stdio(2), rights::STDOUT, 0)),
+            Some(FdEntry::new(FdKind::Stdio(rustix::stdio::stdin()), rights::STDIN, 0)),
+            Some(FdEntry::new(FdKind::Stdio(rustix::stdio::stdout()), rights::STDOUT, 0)),
+            Some(FdEntry::new(FdKind::Stdio(rustix::stdio::stderr()), rights::STDOUT, 0)),
         ];
         slots.extend(preopens.into_iter().map(Some));
         slots.push(None);
@@ -211,10 +216,13 @@ impl FdTable {
 mod tests {
     use super::*;
 
+    pub(super) fn tcp_socket() -> OwnedFd {
+        use rustix::net::{socket, AddressFamily, SocketType};
+        socket(AddressFamily::INET, SocketType::STREAM, None).unwrap()
+    }
+
     fn socket_entry() -> FdEntry {
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
-        assert!(fd >= 0);
-        let owned = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let owned = tcp_socket();
         FdEntry::new(FdKind::Socket(SocketHandle::new(owned)), rights::SOCKET_OPENED, rights::SOCKET_OPENED)
     }
 
@@ -289,9 +297,7 @@ mod preopen_tests {
         let mut table = FdTable::new(vec![entry]);
         assert!(matches!(table.get(3).unwrap().kind, FdKind::Dir(_)));
         assert_eq!(table.get(4).err(), Some(Errno::BADF));
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
-        let owned = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        let sock = FdEntry::new(FdKind::Socket(SocketHandle::new(owned)), 0, 0);
+        let sock = FdEntry::new(FdKind::Socket(SocketHandle::new(super::tests::tcp_socket())), 0, 0);
         assert_eq!(table.insert(sock), 5);
     }
 }

@@ -10,6 +10,7 @@
 //! WASI rights, flags and struct layouts — is a thin layer in `preview1`.
 
 use std::ffi::OsStr;
+use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -20,7 +21,6 @@ use crate::abi::{fdflags, filetype, oflags, FILESTAT_SIZE};
 use crate::errno::Errno;
 use crate::fd_table::{DirHandle, FdKind};
 use crate::guest_memory::GuestMemory;
-use crate::sys::cvt;
 
 /// A guest path as a host path relative to a directory handle. Empty paths
 /// are `NOENT` and absolute ones `PERM`, as in WasmEdge's `resolvePath`.
@@ -56,16 +56,16 @@ fn ns(sec: i64, nsec: i64) -> u64 {
 
 impl Filestat {
     /// From an `fstat` result.
-    pub fn from_stat(st: &libc::stat) -> Self {
+    pub fn from_stat(st: &rustix::fs::Stat) -> Self {
         Filestat {
             dev: st.st_dev,
             ino: st.st_ino,
             filetype: filetype::from_mode(st.st_mode),
             nlink: st.st_nlink,
             size: st.st_size as u64,
-            atim: ns(st.st_atime, st.st_atime_nsec),
-            mtim: ns(st.st_mtime, st.st_mtime_nsec),
-            ctim: ns(st.st_ctime, st.st_ctime_nsec),
+            atim: ns(st.st_atime, st.st_atime_nsec as i64),
+            mtim: ns(st.st_mtime, st.st_mtime_nsec as i64),
+            ctim: ns(st.st_ctime, st.st_ctime_nsec as i64),
         }
     }
 
@@ -99,12 +99,8 @@ impl Filestat {
 }
 
 /// `fstat` on any descriptor.
-pub fn fstat(fd: i32) -> Result<libc::stat, Errno> {
-    // SAFETY: all-zero stat is valid; fstat fills it.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: valid pointer.
-    cvt(unsafe { libc::fstat(fd, &mut st) })?;
-    Ok(st)
+pub fn fstat(fd: BorrowedFd<'_>) -> Result<rustix::fs::Stat, Errno> {
+    Ok(rustix::fs::fstat(fd)?)
 }
 
 /// The WASI file type of a directory entry.

@@ -81,8 +81,7 @@ fn memo_path(cache_dir: &Path, meta: &fs::Metadata) -> std::path::PathBuf {
 fn read_memo(path: &Path) -> Option<Vec<u8>> {
     let mut file = File::open(path).ok()?;
     let meta = file.metadata().ok()?;
-    // SAFETY: geteuid has no preconditions.
-    if meta.uid() != unsafe { libc::geteuid() } || meta.mode() & 0o022 != 0 {
+    if meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
         return None;
     }
     let mut memo = Vec::with_capacity(MEMO_LEN);

@@ -15,7 +15,7 @@
 //! pipe, a thread does the rest), so they also work when edge-host is PID 1 of a
 //! container, where the kernel drops signals whose action is the default.
 
-use std::os::fd::RawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -36,7 +36,10 @@ pub struct Listeners(Arc<Mutex<ListenerSet>>);
 
 #[derive(Default)]
 struct ListenerSet {
-    fds: Vec<RawFd>,
+    /// A duplicate of each listening socket: the signal thread shuts the socket
+    /// down through it, so it never names a descriptor number the guest's table
+    /// may have closed and the kernel handed out again.
+    fds: Vec<OwnedFd>,
     /// Set by the first signal: a socket that starts listening later is shut down
     /// as soon as it is added.
     shut: bool,
@@ -48,23 +51,26 @@ impl Listeners {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records `fd` as listening until the returned guard is dropped, which must
-    /// happen before `fd` is closed (so the signal thread never touches a reused
-    /// number). After a shutdown signal, `fd` is shut down right away.
-    pub fn add(&self, fd: RawFd) -> ListenerGuard {
+    /// Records the socket `fd` as listening until the returned guard is dropped,
+    /// which must happen before `fd` is closed (the duplicate kept here would
+    /// otherwise keep the socket open). After a shutdown signal, it is shut down
+    /// right away.
+    pub fn add(&self, fd: BorrowedFd<'_>) -> std::io::Result<ListenerGuard> {
+        let duplicate = fd.try_clone_to_owned()?;
+        let raw = duplicate.as_raw_fd();
         let mut set = self.lock();
         if set.shut {
-            shut_down(fd);
+            shut_down(duplicate.as_fd());
         }
-        set.fds.push(fd);
-        ListenerGuard { listeners: self.clone(), fd }
+        set.fds.push(duplicate);
+        Ok(ListenerGuard { listeners: self.clone(), fd: raw })
     }
 
     /// Shuts down every listening socket, now and from now on; returns how many.
     pub fn shut_down_all(&self) -> usize {
         let mut set = self.lock();
         set.shut = true;
-        set.fds.iter().for_each(|&fd| shut_down(fd));
+        set.fds.iter().for_each(|fd| shut_down(fd.as_fd()));
         set.fds.len()
     }
 
@@ -79,22 +85,23 @@ impl Listeners {
     }
 }
 
-fn shut_down(fd: RawFd) {
-    // SAFETY: `fd` is open (its guard has not been dropped; the set's lock is held).
+fn shut_down(fd: BorrowedFd<'_>) {
     // Failure (e.g. ENOTCONN on a socket that never listened) changes nothing.
-    unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+    let _ = rustix::net::shutdown(fd, rustix::net::Shutdown::Both);
 }
 
-/// Keeps one descriptor in [`Listeners`]; dropping it removes the descriptor.
+/// Keeps one socket in [`Listeners`]; dropping it removes (and closes) the
+/// duplicate.
 pub struct ListenerGuard {
     listeners: Listeners,
+    /// The duplicate's number, unique while it is open.
     fd: RawFd,
 }
 
 impl Drop for ListenerGuard {
     fn drop(&mut self) {
         let mut set = self.listeners.lock();
-        if let Some(i) = set.fds.iter().position(|&fd| fd == self.fd) {
+        if let Some(i) = set.fds.iter().position(|fd| fd.as_raw_fd() == self.fd) {
             set.fds.swap_remove(i);
         }
     }
@@ -154,14 +161,13 @@ pub fn install(listeners: Listeners, timeout: Duration) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use std::net::{TcpListener, TcpStream};
-    use std::os::fd::AsRawFd;
 
     #[test]
     fn shutting_down_refuses_new_connections_and_guards_unregister() {
         let listeners = Listeners::default();
         let socket = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = socket.local_addr().unwrap();
-        let guard = listeners.add(socket.as_raw_fd());
+        let guard = listeners.add(socket.as_fd()).unwrap();
         assert_eq!(listeners.len(), 1);
         assert!(TcpStream::connect(addr).is_ok(), "listening before the shutdown");
         assert_eq!(listeners.shut_down_all(), 1);
@@ -178,7 +184,7 @@ mod tests {
         listeners.shut_down_all();
         let socket = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = socket.local_addr().unwrap();
-        let _guard = listeners.add(socket.as_raw_fd());
+        let _guard = listeners.add(socket.as_fd()).unwrap();
         assert!(TcpStream::connect(addr).is_err());
     }
 }

@@ -23,10 +23,24 @@
 //! answers without one: a request/response on one connection then costs one
 //! system call per `poll_oneoff` instead of two.
 
+use std::os::fd::BorrowedFd;
+
+use rustix::event::epoll::{self, EventData, EventFlags};
+use rustix::event::{PollFd, PollFlags, Timespec};
+
 use super::poller::{Poller, Wake};
 use crate::abi::rights;
 use crate::errno::Errno;
 use crate::fd_table::{FdKind, FdTable};
+
+/// One descriptor the probe asks, by guest number.
+#[derive(Clone, Copy)]
+pub(super) struct ProbeSlot {
+    fd: i32,
+    events: PollFlags,
+    /// What `poll(2)` reported (empty if it reported nothing).
+    revents: PollFlags,
+}
 
 /// The epoll events WasmEdge registers for a descriptor's interest.
 fn events_for(read: bool, write: bool, edge: bool) -> u32 {
@@ -45,15 +59,25 @@ fn events_for(read: bool, write: bool, edge: bool) -> u32 {
 
 /// The `poll(2)` events a probe asks a descriptor for: hang-up always, plus
 /// what it is subscribed for.
-fn probe_events(read: bool, write: bool) -> libc::c_short {
-    let mut events = libc::POLLRDHUP;
+fn probe_events(read: bool, write: bool) -> PollFlags {
+    let mut events = PollFlags::RDHUP;
     if read {
-        events |= libc::POLLIN;
+        events |= PollFlags::IN;
     }
     if write {
-        events |= libc::POLLOUT;
+        events |= PollFlags::OUT;
     }
     events
+}
+
+/// An empty `PollFd` vector under another lifetime, keeping the allocation
+/// (the standard library collects a `vec::IntoIter` of same-layout items in
+/// place), so the probe's array lives in the poller without borrowing the
+/// descriptor table across calls.
+#[allow(clippy::unnecessary_filter_map, reason = "the element's lifetime changes, which `filter` cannot do")]
+fn recycle<'b>(mut pollfds: Vec<PollFd<'_>>) -> Vec<PollFd<'b>> {
+    pollfds.clear();
+    pollfds.into_iter().filter_map(|_| None).collect()
 }
 
 impl Poller {
@@ -95,30 +119,31 @@ impl Poller {
     /// Makes `fd`'s registration `events` (ADD, MOD, or nothing if it already
     /// is; edge-triggered registrations are always re-armed). A failure is
     /// the error event of the descriptor's subscriptions, as in WasmEdge.
-    fn register(&mut self, fds: &mut FdTable, epfd: i32, fd: i32, events: u32) -> bool {
+    fn register(&mut self, fds: &mut FdTable, epfd: BorrowedFd<'_>, fd: i32, events: u32) -> bool {
         let slot_index = self.slot();
         let edge = self.edge;
         let Ok(entry) = fds.get_mut(fd) else {
             return false;
         };
-        let raw = entry.raw_fd();
-        let slot = &mut entry.poll[slot_index];
-        let op = if slot.registered == 0 {
-            libc::EPOLL_CTL_ADD
-        } else if slot.registered != events || edge {
-            libc::EPOLL_CTL_MOD
-        } else {
-            return true;
-        };
-        let mut ev = libc::epoll_event { events, u64: fd as u32 as u64 };
-        // SAFETY: valid epoll and target descriptors, `ev` is initialised.
-        if unsafe { libc::epoll_ctl(epfd, op, raw, &mut ev) } == 0 {
-            slot.registered = events;
+        let registered = entry.poll[slot_index].registered;
+        let add = registered == 0;
+        if !add && registered == events && !edge {
             return true;
         }
-        let errno = Errno::last_os_error();
+        let (data, flags) = (EventData::new_u64(u64::from(fd as u32)), EventFlags::from_bits_retain(events));
+        let outcome = if add {
+            epoll::add(epfd, entry.fd(), data, flags)
+        } else {
+            epoll::modify(epfd, entry.fd(), data, flags)
+        };
+        let slot = &mut entry.poll[slot_index];
+        let Err(errno) = outcome else {
+            slot.registered = events;
+            return true;
+        };
+        let errno = Errno::from(errno);
         let subs = [slot.read_sub, slot.write_sub];
-        if op == libc::EPOLL_CTL_ADD {
+        if add {
             slot.read_sub = 0;
             slot.write_sub = 0;
             // WasmEdge adds each subscription as it reads it and forgets a
@@ -144,10 +169,9 @@ impl Poller {
     /// (EPOLLERR alone), `Stale` if it reported nothing. `complete` says the
     /// probe asked every subscribed descriptor for everything subscribed, so
     /// an epoll wait could report nothing more.
-    pub(super) fn apply_interest(&mut self, fds: &mut FdTable, epfd: i32) -> Probe {
+    pub(super) fn apply_interest(&mut self, fds: &mut FdTable, epfd: BorrowedFd<'_>) -> Probe {
         let slot_index = self.slot();
         self.probes.clear();
-        self.probe_fds.clear();
         // When a write probe is needed anyway and every subscribed descriptor
         // is one of a few sockets, the probe asks them all (reads too): a
         // readiness found then is the whole answer, without an epoll wait.
@@ -161,7 +185,6 @@ impl Poller {
             };
             let is_socket = matches!(entry.kind, FdKind::Socket(_));
             whole &= is_socket;
-            let raw = entry.raw_fd();
             let slot = entry.poll[slot_index];
             let (read, write) = (slot.read_sub != 0, slot.write_sub != 0);
             let out_registered = slot.registered & libc::EPOLLOUT as u32 != 0;
@@ -170,8 +193,11 @@ impl Poller {
                 if read && slot.registered & libc::EPOLLIN as u32 == 0 {
                     self.register(fds, epfd, fd, events_for(true, false, false));
                 }
-                self.probes.push(libc::pollfd { fd: raw, events: probe_events(read, true), revents: 0 });
-                self.probe_fds.push(fd);
+                self.probes.push(ProbeSlot {
+                    fd,
+                    events: probe_events(read, true),
+                    revents: PollFlags::empty(),
+                });
                 if k < 64 {
                     write_probed |= 1 << k;
                 }
@@ -194,36 +220,28 @@ impl Poller {
                 };
                 let slot = entry.poll[slot_index];
                 let events = probe_events(slot.read_sub != 0, slot.write_sub != 0);
-                self.probes.push(libc::pollfd { fd: entry.raw_fd(), events, revents: 0 });
-                self.probe_fds.push(fd);
+                self.probes.push(ProbeSlot { fd, events, revents: PollFlags::empty() });
             }
         }
-        let ready = loop {
-            // SAFETY: `probes` is a valid array of pollfds.
-            let rc = unsafe { libc::poll(self.probes.as_mut_ptr(), self.probes.len() as libc::nfds_t, 0) };
-            if rc >= 0 || Errno::last_os_error() != Errno::INTR {
-                break rc > 0;
-            }
-        };
+        self.probe(fds);
         let mut wake = Wake::Stale;
         for i in 0..self.probes.len() {
-            let revents = if ready { self.probes[i].revents as u32 } else { 0 };
+            let revents = u32::from(self.probes[i].revents.bits());
             if revents == 0 && i >= write_probes {
                 // Asked only for the whole answer, and nothing is ready.
                 continue;
             }
-            let fd = self.probe_fds[i];
+            let fd = self.probes[i].fd;
             let Ok(entry) = fds.get(fd) else {
                 continue;
             };
-            let raw = entry.raw_fd();
             let listening = matches!(&entry.kind, FdKind::Socket(s) if s.listening);
             let slot = entry.poll[slot_index];
             if slot.read_sub == 0 && slot.write_sub == 0 {
                 // Its registration failed above; the error events are recorded.
                 continue;
             }
-            let signalled = (libc::POLLOUT | libc::POLLHUP | libc::POLLERR) as u32;
+            let signalled = u32::from((PollFlags::OUT | PollFlags::HUP | PollFlags::ERR).bits());
             if i < write_probes && slot.write_sub != 0 && revents & signalled == 0 {
                 // Not writable now: register OUT so the wait can block on it.
                 self.register(fds, epfd, fd, events_for(slot.read_sub != 0, true, false));
@@ -237,13 +255,45 @@ impl Poller {
             // Without the whole probe, reads are left to epoll, which sees
             // the same state.
             let read_sub = if whole { slot.read_sub } else { 0 };
-            match self.apply_readiness(revents, read_sub, slot.write_sub, raw, !listening) {
+            let Ok(entry) = fds.get(fd) else {
+                continue;
+            };
+            match self.apply_readiness(revents, read_sub, slot.write_sub, entry.fd(), !listening) {
                 Wake::Fired => wake = Wake::Fired,
                 Wake::Nothing if matches!(wake, Wake::Stale) => wake = Wake::Nothing,
                 _ => {}
             }
         }
         Probe { wake, complete: whole }
+    }
+
+    /// One zero-timeout `poll(2)` over `probes` (retried on EINTR), its
+    /// answers stored in their `revents`.
+    fn probe(&mut self, fds: &FdTable) {
+        let mut pollfds = recycle(std::mem::take(&mut self.pollfds));
+        // Every probed descriptor is in the table: the probes were made from
+        // it in this call and nothing was closed since.
+        for probe in &self.probes {
+            if let Ok(entry) = fds.get(probe.fd) {
+                pollfds.push(PollFd::from_borrowed_fd(entry.fd(), probe.events));
+            }
+        }
+        let ready = loop {
+            match rustix::event::poll(&mut pollfds, Some(&Timespec::default())) {
+                Err(rustix::io::Errno::INTR) => continue,
+                outcome => break matches!(outcome, Ok(n) if n > 0),
+            }
+        };
+        let mut answers = pollfds.iter();
+        for probe in &mut self.probes {
+            probe.revents = PollFlags::empty();
+            if fds.get(probe.fd).is_ok() {
+                if let Some(answer) = answers.next() {
+                    probe.revents = if ready { answer.revents() } else { PollFlags::empty() };
+                }
+            }
+        }
+        self.pollfds = recycle(pollfds);
     }
 }
 
@@ -271,6 +321,13 @@ mod tests {
             events_for(true, true, true),
             rdhup | (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLET) as u32
         );
+    }
+
+    #[test]
+    fn the_probe_array_keeps_its_allocation_between_calls() {
+        let kept: Vec<PollFd<'static>> = Vec::with_capacity(40);
+        let again: Vec<PollFd<'_>> = recycle(kept);
+        assert!(again.is_empty() && again.capacity() >= 40);
     }
 
     #[test]

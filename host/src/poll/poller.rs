@@ -2,15 +2,20 @@
 //! interest, waiting, and turning epoll results into WASI events (WasmEdge's
 //! `Poller` rules, §8, with persistent registrations).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::event::epoll::{self, EventData, EventFlags};
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::net::sockopt;
 
 use super::clock;
+use super::interest::ProbeSlot;
 use super::layout::{read_subscription, write_event, Event, Subscription};
 use crate::abi::{eventtype, EVENT_FD_READWRITE_HANGUP};
 use crate::errno::Errno;
 use crate::fd_table::{FdEntry, FdKind, FdTable};
 use crate::guest_memory::GuestMemory;
-use crate::sys::{cvt, getsockopt_int};
+use crate::sys::{epoll_pwait2, send_queue_len};
 
 /// One subscription's outcome in the current call.
 #[derive(Clone, Copy, Default)]
@@ -47,16 +52,18 @@ pub struct Poller {
     pub(super) generation: u64,
     pending: Vec<Pending>,
     clocks: Vec<ClockWait>,
-    ready: Vec<libc::epoll_event>,
+    ready: Vec<epoll::Event>,
     /// Descriptors with a subscription in this call, in first-seen order.
     pub(super) touched: Vec<i32>,
     /// Second subscriptions of one kind on one descriptor (index, fd): `EXIST`,
     /// unless the descriptor's registration fails (see `interest::register`).
     pub(super) duplicates: Vec<(usize, i32)>,
     /// Write subscriptions answered by one `poll(2)` instead of epoll
-    /// registration changes (see `interest`), and their descriptors.
-    pub(super) probes: Vec<libc::pollfd>,
-    pub(super) probe_fds: Vec<i32>,
+    /// registration changes (see `interest`).
+    pub(super) probes: Vec<ProbeSlot>,
+    /// The `poll(2)` array of `probes`, empty between calls (it borrows the
+    /// descriptors only during one).
+    pub(super) pollfds: Vec<PollFd<'static>>,
     /// Set when the kernel lacks `epoll_pwait2` (before Linux 5.11).
     no_pwait2: bool,
 }
@@ -74,7 +81,7 @@ impl Poller {
             touched: Vec::new(),
             duplicates: Vec::new(),
             probes: Vec::new(),
-            probe_fds: Vec::new(),
+            pollfds: Vec::new(),
             no_pwait2: false,
         }
     }
@@ -83,28 +90,16 @@ impl Poller {
         usize::from(self.edge)
     }
 
-    fn epoll_fd(&mut self) -> Result<i32, Errno> {
-        if let Some(fd) = &self.epoll {
-            return Ok(fd.as_raw_fd());
-        }
-        // SAFETY: plain syscall, result checked.
-        let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
-        // SAFETY: `fd` is a new descriptor owned by nobody else.
-        self.epoll = Some(unsafe { OwnedFd::from_raw_fd(fd) });
-        Ok(fd)
-    }
-
     /// Drops `entry`'s registration (before it is closed or renumbered, so
     /// an epoll event can never name a descriptor number that moved).
     pub fn forget(&mut self, entry: &mut FdEntry) {
-        let raw = entry.raw_fd();
-        let slot = &mut entry.poll[usize::from(self.edge)];
-        if slot.registered != 0 {
+        let slot_index = self.slot();
+        if entry.poll[slot_index].registered != 0 {
             if let Some(epoll) = &self.epoll {
-                // SAFETY: removing a registration; failure is harmless.
-                unsafe { libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_DEL, raw, std::ptr::null_mut()) };
+                // Failure is harmless: the registration is gone either way.
+                let _ = epoll::delete(epoll, entry.fd());
             }
-            slot.registered = 0;
+            entry.poll[slot_index].registered = 0;
         }
     }
 
@@ -116,35 +111,33 @@ impl Poller {
 
     /// Completes the subscriptions an epoll result belongs to (WasmEdge's
     /// `Poller::wait` rules). Returns whether any subscription fired.
-    fn complete(&mut self, fds: &mut FdTable, epfd: i32, ready: libc::epoll_event) -> Wake {
-        let fd = ready.u64 as u32 as i32;
-        let bits = ready.events;
+    fn complete(&mut self, fds: &mut FdTable, epoll: BorrowedFd<'_>, ready: epoll::Event) -> Wake {
+        let fd = ready.data.u64() as u32 as i32;
+        let flags: EventFlags = ready.flags;
+        let mut bits = flags.bits();
         let slot_index = self.slot();
         let Ok(entry) = fds.get_mut(fd) else {
             return Wake::Stale;
         };
-        let raw = entry.raw_fd();
         let listening = matches!(&entry.kind, FdKind::Socket(s) if s.listening);
         let is_socket = matches!(&entry.kind, FdKind::Socket(_));
-        let slot = &mut entry.poll[slot_index];
+        let slot = entry.poll[slot_index];
         if slot.generation != self.generation || (slot.read_sub == 0 && slot.write_sub == 0) {
             // Not subscribed in this call: drop the stale registration now.
-            // SAFETY: removing a registration of a descriptor we own.
-            unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_DEL, raw, std::ptr::null_mut()) };
-            slot.registered = 0;
+            let _ = epoll::delete(epoll, entry.fd());
+            entry.poll[slot_index].registered = 0;
             return Wake::Stale;
         }
         let (read_sub, write_sub) = (slot.read_sub, slot.write_sub);
-        let mut bits = bits;
         let in_out = (libc::EPOLLIN | libc::EPOLLOUT) as u32;
         if write_sub != 0 && slot.registered & libc::EPOLLOUT as u32 == 0 && bits & in_out == 0 {
             // The write probe answers this socket's FD_WRITE, so OUT is not
             // registered; WasmEdge registers it with the write subscription and
             // its wait then reports OUT with the HUP of an unconnected socket,
             // which keeps that HUP from completing the FD_READ (`wait` rules).
-            bits |= writable_now(raw);
+            bits |= writable_now(entry.fd());
         }
-        self.apply_readiness(bits, read_sub, write_sub, raw, is_socket && !listening)
+        self.apply_readiness(bits, read_sub, write_sub, entry.fd(), is_socket && !listening)
     }
 
     /// WasmEdge's rules for one readiness report (`bits` in epoll/poll
@@ -157,7 +150,7 @@ impl Poller {
         bits: u32,
         read_sub: u32,
         write_sub: u32,
-        raw: i32,
+        fd: BorrowedFd<'_>,
         readable_socket: bool,
     ) -> Wake {
         let hup = bits & libc::EPOLLHUP as u32 != 0;
@@ -165,12 +158,12 @@ impl Poller {
         let flags = if hup { EVENT_FD_READWRITE_HANGUP } else { 0 };
         let mut fired = false;
         if read_sub != 0 && (bits & libc::EPOLLIN as u32 != 0 || (no_in_out && hup)) {
-            let nbytes = if readable_socket { 1 } else { read_nbytes(raw) };
+            let nbytes = if readable_socket { 1 } else { read_nbytes(fd) };
             self.fire(read_sub, nbytes, flags);
             fired = true;
         }
         if write_sub != 0 && (bits & libc::EPOLLOUT as u32 != 0 || (no_in_out && hup)) {
-            self.fire(write_sub, write_nbytes(raw), flags);
+            self.fire(write_sub, write_nbytes(fd), flags);
             fired = true;
         }
         if fired {
@@ -188,47 +181,34 @@ impl Poller {
         p.event.flags = flags;
     }
 
-    /// One wait: `epoll_pwait2` with the earliest clock deadline as timeout
-    /// (none: block), retried on EINTR.
-    fn wait(&mut self, epfd: i32, timeout_ns: Option<u64>) -> Result<usize, Errno> {
-        let cap = self.ready.len() as i32;
+    /// One wait with the earliest clock deadline as timeout (none: block),
+    /// retried on EINTR. A timeout of whole milliseconds goes through rustix
+    /// (`epoll_pwait`); a finer one through `epoll_pwait2`, which rustix's
+    /// `epoll::wait` would round up to the next millisecond, and without it
+    /// (before Linux 5.11) that rounding is what happens.
+    fn wait(&mut self, epoll: BorrowedFd<'_>, timeout_ns: Option<u64>) -> Result<usize, Errno> {
         loop {
-            let rc = if self.no_pwait2 {
-                let ms = timeout_ns.map_or(-1, |ns| ns.div_ceil(1_000_000).min(i32::MAX as u64) as i32);
-                // SAFETY: `ready` has `cap` writable entries.
-                unsafe { libc::epoll_wait(epfd, self.ready.as_mut_ptr(), cap, ms) }
-            } else {
-                // Far-future deadlines are capped (~68 years): still "never" in
-                // practice, and always a timespec the kernel accepts.
-                let ts = timeout_ns.map(|ns| libc::timespec {
-                    tv_sec: (ns / 1_000_000_000).min(i32::MAX as u64) as libc::time_t,
-                    tv_nsec: (ns % 1_000_000_000) as libc::c_long,
-                });
-                let ts_ptr = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
-                let no_sigmask = std::ptr::null::<libc::sigset_t>();
-                // SAFETY: as above; `ts_ptr` is NULL or a valid timespec. A raw
-                // syscall because musl has no epoll_pwait2 wrapper; without a
-                // signal mask the kernel ignores the mask size. The result is at
-                // most `cap`, so it fits an i32.
-                unsafe {
-                    libc::syscall(
-                        libc::SYS_epoll_pwait2,
-                        epfd,
-                        self.ready.as_mut_ptr(),
-                        cap,
-                        ts_ptr,
-                        no_sigmask,
-                        0usize,
-                    ) as i32
+            let result = match timeout_ns {
+                Some(ns) if ns % 1_000_000 != 0 && !self.no_pwait2 => {
+                    epoll_pwait2(epoll, &mut self.ready, ns)
+                }
+                _ => {
+                    // Rounded up to whole milliseconds, and capped (~24 days) so
+                    // rustix always makes it an `epoll_pwait` timeout; a longer
+                    // wait simply wakes and waits again.
+                    let ms = timeout_ns.map(|ns| ns.div_ceil(1_000_000).min(i32::MAX as u64));
+                    let ts = ms.map(|ms| Timespec {
+                        tv_sec: (ms / 1000) as i64,
+                        tv_nsec: ((ms % 1000) * 1_000_000) as i64,
+                    });
+                    epoll::wait(epoll, &mut self.ready[..], ts.as_ref()).map_err(Errno::from)
                 }
             };
-            if rc >= 0 {
-                return Ok(rc as usize);
-            }
-            match Errno::last_os_error() {
-                Errno::INTR => continue,
-                Errno::NOSYS if !self.no_pwait2 => self.no_pwait2 = true,
-                errno => return Err(errno),
+            match result {
+                Ok(n) => return Ok(n),
+                Err(Errno::INTR) => continue,
+                Err(Errno::NOSYS) if !self.no_pwait2 => self.no_pwait2 = true,
+                Err(errno) => return Err(errno),
             }
         }
     }
@@ -243,7 +223,24 @@ impl Poller {
         out: u32,
         count: u32,
     ) -> Result<u32, Errno> {
-        let epfd = self.epoll_fd()?;
+        let epoll = match self.epoll.take() {
+            Some(epoll) => epoll,
+            None => epoll::create(epoll::CreateFlags::CLOEXEC)?,
+        };
+        let outcome = self.poll_on(epoll.as_fd(), mem, fds, input, out, count);
+        self.epoll = Some(epoll);
+        outcome
+    }
+
+    fn poll_on(
+        &mut self,
+        epfd: BorrowedFd<'_>,
+        mem: &mut GuestMemory,
+        fds: &mut FdTable,
+        input: u32,
+        out: u32,
+        count: u32,
+    ) -> Result<u32, Errno> {
         self.generation += 1;
         self.pending.clear();
         self.clocks.clear();
@@ -278,7 +275,8 @@ impl Poller {
         }
         let wanted = count as usize + 16;
         if self.ready.len() < wanted {
-            self.ready.resize(wanted, libc::epoll_event { events: 0, u64: 0 });
+            self.ready
+                .resize(wanted, epoll::Event { flags: EventFlags::empty(), data: EventData::new_u64(0) });
         }
         // Registrations change only now, once per descriptor; writability of
         // sockets not registered for OUT is probed without touching epoll.
@@ -354,11 +352,10 @@ impl Poller {
 }
 
 /// `EPOLLOUT` if `fd` is writable now (a zero-timeout `poll(2)`), else 0.
-fn writable_now(fd: i32) -> u32 {
-    let mut probe = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
-    // SAFETY: one valid pollfd, no wait.
-    let ready = unsafe { libc::poll(&mut probe, 1, 0) } > 0;
-    if ready && probe.revents & libc::POLLOUT != 0 {
+fn writable_now(fd: BorrowedFd<'_>) -> u32 {
+    let mut probe = [PollFd::from_borrowed_fd(fd, PollFlags::OUT)];
+    let ready = matches!(rustix::event::poll(&mut probe, Some(&Timespec::default())), Ok(n) if n > 0);
+    if ready && probe[0].revents().contains(PollFlags::OUT) {
         libc::EPOLLOUT as u32
     } else {
         0
@@ -367,25 +364,14 @@ fn writable_now(fd: i32) -> u32 {
 
 /// FD_READ nbytes: 1 whenever FIONREAD succeeds, 0 when it fails (WasmEdge's
 /// inverted test; it fails on a listening TCP socket).
-fn read_nbytes(fd: i32) -> u64 {
-    let mut queued: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one int.
-    if unsafe { libc::ioctl(fd, libc::FIONREAD, &mut queued) } == 0 {
-        1
-    } else {
-        0
-    }
+fn read_nbytes(fd: BorrowedFd<'_>) -> u64 {
+    u64::from(rustix::io::ioctl_fionread(fd).is_ok())
 }
 
 /// FD_WRITE nbytes: SO_SNDBUF − TIOCOUTQ, or 1 if either query fails.
-fn write_nbytes(fd: i32) -> u64 {
-    let Ok(sndbuf) = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF) else {
+fn write_nbytes(fd: BorrowedFd<'_>) -> u64 {
+    let (Ok(sndbuf), Ok(queued)) = (sockopt::socket_send_buffer_size(fd), send_queue_len(fd)) else {
         return 1;
     };
-    let mut queued: libc::c_int = 0;
-    // SAFETY: TIOCOUTQ writes one int.
-    if unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut queued) } != 0 {
-        return 1;
-    }
-    (i64::from(sndbuf) - i64::from(queued)) as u64
+    (sndbuf as i64 - i64::from(queued)) as u64
 }

@@ -80,7 +80,7 @@ fn readdir(
         return Err(Errno::NOTDIR.into());
     };
     let mut used = 0u32;
-    let self_ino = fstat(entry.raw_fd())?.st_ino;
+    let self_ino = fstat(entry.fd())?.st_ino;
     let dots = [(&b"."[..], self_ino), (&b".."[..], 0)];
     let mut index = 0u64;
     let mut room = len > 0;

@@ -3,13 +3,18 @@
 //! `fd_datasync`, `fd_advise`, `fd_allocate`. Each checks the right WasmEdge
 //! checks (`NOTCAPABLE`), then makes the syscall on the host descriptor.
 
+use std::num::NonZeroU64;
+use std::os::fd::BorrowedFd;
+
+use rustix::fs::{Advice, Timestamps};
+use rustix::time::Timespec;
 use wasmtime::Caller;
 
 use crate::abi::{fstflags, rights, FILESTAT_SIZE};
 use crate::errno::{into_wasm, require_aligned, CallError, Errno};
 use crate::filesystem::{fstat, Filestat};
 use crate::host_state::{memory_and_state, HostState};
-use crate::sys::cvt;
+use crate::sys::posix_fallocate;
 
 /// `fd_filestat_get(fd, buf)`.
 pub fn fd_filestat_get(mut caller: Caller<'_, HostState>, fd: i32, buf: i32) -> wasmtime::Result<i32> {
@@ -22,28 +27,27 @@ fn filestat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result
     mem.check(buf, FILESTAT_SIZE)?;
     let entry = state.fds.get(fd)?;
     entry.require(rights::FD_FILESTAT_GET)?;
-    Filestat::from_stat(&fstat(entry.raw_fd())?).write(&mut mem, buf)?;
+    Filestat::from_stat(&fstat(entry.fd())?).write(&mut mem, buf)?;
     Ok(())
 }
 
 /// Runs `op` on the host descriptor after checking `needed` rights.
-fn with_right(
+fn with_right<E: Into<Errno>>(
     state: &mut HostState,
     fd: i32,
     needed: u64,
-    op: impl FnOnce(i32) -> libc::c_int,
+    op: impl FnOnce(BorrowedFd<'_>) -> Result<(), E>,
 ) -> Result<(), Errno> {
     let entry = state.fds.get(fd)?;
     entry.require(needed)?;
-    cvt(op(entry.raw_fd()))?;
-    Ok(())
+    op(entry.fd()).map_err(Into::into)
 }
 
-/// `fd_filestat_set_size(fd, size)`.
+/// `fd_filestat_set_size(fd, size)`. A negative size reaches the kernel as
+/// it is (`INVAL` there).
 pub fn fd_filestat_set_size(mut caller: Caller<'_, HostState>, fd: i32, size: i64) -> wasmtime::Result<i32> {
-    // SAFETY: plain syscall on our descriptor.
-    let r = with_right(caller.data_mut(), fd, rights::FD_FILESTAT_SET_SIZE, |raw| unsafe {
-        libc::ftruncate(raw, size)
+    let r = with_right(caller.data_mut(), fd, rights::FD_FILESTAT_SET_SIZE, |file| {
+        rustix::fs::ftruncate(file, size as u64)
     });
     into_wasm(r.map_err(CallError::from))
 }
@@ -62,7 +66,7 @@ pub fn timespecs(atim: u64, mtim: u64, flags: u32) -> Result<[libc::timespec; 2]
     let spec = |value: u64, set: u16, now: u16| {
         if flags & set != 0 {
             libc::timespec {
-                tv_sec: (value / 1_000_000_000) as libc::time_t,
+                tv_sec: (value / 1_000_000_000) as _,
                 tv_nsec: (value % 1_000_000_000) as libc::c_long,
             }
         } else {
@@ -83,10 +87,11 @@ pub fn fd_filestat_set_times(
     mtim: i64,
     flags: i32,
 ) -> wasmtime::Result<i32> {
-    let r = timespecs(atim as u64, mtim as u64, flags as u32).and_then(|times| {
-        // SAFETY: `times` holds two valid timespecs.
-        with_right(caller.data_mut(), fd, rights::FD_FILESTAT_SET_TIMES, |raw| unsafe {
-            libc::futimens(raw, times.as_ptr())
+    let r = timespecs(atim as u64, mtim as u64, flags as u32).and_then(|[atime, mtime]| {
+        let time = |t: libc::timespec| Timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec };
+        let times = Timestamps { last_access: time(atime), last_modification: time(mtime) };
+        with_right(caller.data_mut(), fd, rights::FD_FILESTAT_SET_TIMES, |file| {
+            rustix::fs::futimens(file, &times)
         })
     });
     into_wasm(r.map_err(CallError::from))
@@ -94,15 +99,13 @@ pub fn fd_filestat_set_times(
 
 /// `fd_sync(fd)`.
 pub fn fd_sync(mut caller: Caller<'_, HostState>, fd: i32) -> wasmtime::Result<i32> {
-    // SAFETY: plain syscall.
-    let r = with_right(caller.data_mut(), fd, rights::FD_SYNC, |raw| unsafe { libc::fsync(raw) });
+    let r = with_right(caller.data_mut(), fd, rights::FD_SYNC, |file| rustix::fs::fsync(file));
     into_wasm(r.map_err(CallError::from))
 }
 
 /// `fd_datasync(fd)`.
 pub fn fd_datasync(mut caller: Caller<'_, HostState>, fd: i32) -> wasmtime::Result<i32> {
-    // SAFETY: plain syscall.
-    let r = with_right(caller.data_mut(), fd, rights::FD_DATASYNC, |raw| unsafe { libc::fdatasync(raw) });
+    let r = with_right(caller.data_mut(), fd, rights::FD_DATASYNC, |file| rustix::fs::fdatasync(file));
     into_wasm(r.map_err(CallError::from))
 }
 
@@ -115,18 +118,17 @@ pub fn fd_advise(
     advice: i32,
 ) -> wasmtime::Result<i32> {
     let native = match advice as u8 {
-        0 => libc::POSIX_FADV_NORMAL,
-        1 => libc::POSIX_FADV_SEQUENTIAL,
-        2 => libc::POSIX_FADV_RANDOM,
-        3 => libc::POSIX_FADV_WILLNEED,
-        4 => libc::POSIX_FADV_DONTNEED,
-        5 => libc::POSIX_FADV_NOREUSE,
+        0 => Advice::Normal,
+        1 => Advice::Sequential,
+        2 => Advice::Random,
+        3 => Advice::WillNeed,
+        4 => Advice::DontNeed,
+        5 => Advice::NoReuse,
         _ => return Ok(i32::from(Errno::INVAL.0)),
     };
-    let r = with_right(caller.data_mut(), fd, rights::FD_ADVISE, |raw| {
-        // SAFETY: plain syscall; posix_fadvise returns the error number.
-        let rc = unsafe { libc::posix_fadvise(raw, offset, len, native) };
-        set_errno_from(rc)
+    // Negative values reach the kernel as they are (`INVAL` there).
+    let r = with_right(caller.data_mut(), fd, rights::FD_ADVISE, |file| {
+        rustix::fs::fadvise(file, offset as u64, NonZeroU64::new(len as u64), native)
     });
     into_wasm(r.map_err(CallError::from))
 }
@@ -138,23 +140,8 @@ pub fn fd_allocate(
     offset: i64,
     len: i64,
 ) -> wasmtime::Result<i32> {
-    let r = with_right(caller.data_mut(), fd, rights::FD_ALLOCATE, |raw| {
-        // SAFETY: plain syscall; posix_fallocate returns the error number.
-        let rc = unsafe { libc::posix_fallocate(raw, offset, len) };
-        set_errno_from(rc)
-    });
+    let r = with_right(caller.data_mut(), fd, rights::FD_ALLOCATE, |file| posix_fallocate(file, offset, len));
     into_wasm(r.map_err(CallError::from))
-}
-
-/// Adapts the `posix_*` convention (error number returned) to `-1` + errno.
-fn set_errno_from(rc: libc::c_int) -> libc::c_int {
-    if rc == 0 {
-        0
-    } else {
-        // SAFETY: errno is thread-local.
-        unsafe { *libc::__errno_location() = rc };
-        -1
-    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,16 @@
 //! `fd_read`, `fd_write`, `fd_pread`, `fd_pwrite`, `fd_seek`, `fd_tell` on any
-//! descriptor (stdio, files, sockets), straight through `readv`/`writev` on
-//! guest memory. Writes to stdout/stderr are unbuffered, as in WasmEdge.
+//! descriptor (stdio, files, sockets), straight through rustix's
+//! `readv`/`writev` on guest memory. Writes to stdout/stderr are unbuffered,
+//! as in WasmEdge.
 
+use rustix::fs::SeekFrom;
 use wasmtime::Caller;
 
 use crate::abi::rights;
 use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::guest_memory::ReadBuffers;
 use crate::host_state::{memory_and_state, HostState};
-use crate::sys::cvt_size;
+use crate::sys::{read_overlapping, OverlappingRead};
 
 /// Which vectored call to make.
 #[derive(Clone, Copy)]
@@ -51,20 +54,28 @@ fn transfer(
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check_iovec_array(iovs, count)?;
     mem.check(result, 4)?;
-    let mut vecs = mem.iovecs(iovs, count)?;
+    let vecs = mem.iovecs(iovs, count)?;
     let entry = state.fds.get(fd)?;
     entry.require(how.rights())?;
-    let raw = entry.raw_fd();
-    let (ptr, n) = (vecs.as_mut_ptr(), vecs.len() as libc::c_int);
-    // SAFETY: the iovecs point at bounds-checked guest memory.
-    let done = cvt_size(unsafe {
-        match how {
-            Transfer::Read => libc::readv(raw, ptr, n),
-            Transfer::Write => libc::writev(raw, ptr, n),
-            Transfer::PositionedRead(at) => libc::preadv(raw, ptr, n, at as libc::off_t),
-            Transfer::PositionedWrite(at) => libc::pwritev(raw, ptr, n, at as libc::off_t),
-        }
-    })?;
+    let file = entry.fd();
+    // Offsets reach the kernel as they are (a negative one is `INVAL` there).
+    let done = match how {
+        Transfer::Write => rustix::io::writev(file, mem.io_slices(&vecs).as_slice())?,
+        Transfer::PositionedWrite(at) => rustix::io::pwritev(file, mem.io_slices(&vecs).as_slice(), at)?,
+        Transfer::Read | Transfer::PositionedRead(_) => match mem.read_buffers(&vecs) {
+            ReadBuffers::Disjoint(mut list) => match how {
+                Transfer::PositionedRead(at) => rustix::io::preadv(file, list.as_mut_slice(), at)?,
+                _ => rustix::io::readv(file, list.as_mut_slice())?,
+            },
+            ReadBuffers::Overlapping(mut raw) => {
+                let read = match how {
+                    Transfer::PositionedRead(at) => OverlappingRead::ReadAt(at),
+                    _ => OverlappingRead::Read,
+                };
+                read_overlapping(file, &mut raw, read)?.bytes
+            }
+        },
+    };
     mem.write_u32(result, done as u32)?;
     Ok(())
 }
@@ -125,18 +136,19 @@ pub fn fd_seek(
     whence: i32,
     out: i32,
 ) -> wasmtime::Result<i32> {
-    let whence = match whence as u8 {
-        0 => Some(libc::SEEK_SET),
-        1 => Some(libc::SEEK_CUR),
-        2 => Some(libc::SEEK_END),
+    // A negative SET offset reaches the kernel as it is (`INVAL` there).
+    let position = match whence as u8 {
+        0 => Some(SeekFrom::Start(offset as u64)),
+        1 => Some(SeekFrom::Current(offset)),
+        2 => Some(SeekFrom::End(offset)),
         _ => None,
     };
-    into_wasm(seek(&mut caller, "fd_seek", fd, offset, whence, out as u32, rights::FD_SEEK))
+    into_wasm(seek(&mut caller, "fd_seek", fd, position, out as u32, rights::FD_SEEK))
 }
 
 /// `fd_tell(fd, offset)`: a seek by 0 from the current position.
 pub fn fd_tell(mut caller: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Result<i32> {
-    into_wasm(seek(&mut caller, "fd_tell", fd, 0, Some(libc::SEEK_CUR), out as u32, rights::FD_TELL))
+    into_wasm(seek(&mut caller, "fd_tell", fd, Some(SeekFrom::Current(0)), out as u32, rights::FD_TELL))
 }
 
 /// `lseek` with WasmEdge's checks: alignment (`ADDRNOTAVAIL`), whence (`INVAL`, `None`
@@ -145,22 +157,17 @@ fn seek(
     caller: &mut Caller<'_, HostState>,
     name: &'static str,
     fd: i32,
-    offset: i64,
-    whence: Option<libc::c_int>,
+    position: Option<SeekFrom>,
     out: u32,
     needed: u64,
 ) -> Result<(), CallError> {
     require_aligned(name, out, 8)?;
     let (mut mem, state) = memory_and_state(caller)?;
-    let whence = whence.ok_or(Errno::INVAL)?;
+    let position = position.ok_or(Errno::INVAL)?;
     mem.check(out, 8)?;
     let entry = state.fds.get(fd)?;
     entry.require(needed)?;
-    // SAFETY: plain syscall.
-    let pos = unsafe { libc::lseek(entry.raw_fd(), offset, whence) };
-    if pos < 0 {
-        return Err(Errno::last_os_error().into());
-    }
-    mem.write_u64(out, pos as u64)?;
+    let pos = rustix::fs::seek(entry.fd(), position).map_err(Errno::from)?;
+    mem.write_u64(out, pos)?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! `fd_fdstat_set_flags`, `fd_fdstat_set_rights`, `fd_prestat_get`,
 //! `fd_prestat_dir_name`, `fd_renumber` (§6 for the socket-specific rules).
 
+use rustix::fs::OFlags;
 use wasmtime::Caller;
 
 use crate::abi::{fdflags, filetype, rights, FDSTAT_SIZE, PRESTAT_SIZE};
@@ -9,7 +10,6 @@ use crate::errno::{into_wasm, require_aligned, CallError, Errno};
 use crate::fd_table::FdKind;
 use crate::filesystem::fstat;
 use crate::host_state::{memory_and_state, HostState};
-use crate::sys::cvt;
 
 /// `fd_close(fd)`: drops the entry (closing the host descriptor without a
 /// shutdown; stdio stays open on the host) and its poll registrations.
@@ -56,13 +56,11 @@ fn fdstat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<(
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check(buf, FDSTAT_SIZE)?;
     let entry = state.fds.get(fd)?;
-    let raw = entry.raw_fd();
     let kind = match entry.kind {
         FdKind::Socket(_) => filetype::SOCKET_STREAM,
-        _ => filetype::from_mode(fstat(raw)?.st_mode),
+        _ => filetype::from_mode(fstat(entry.fd())?.st_mode),
     };
-    // SAFETY: plain fcntl query.
-    let native = cvt(unsafe { libc::fcntl(raw, libc::F_GETFL) })?;
+    let native = rustix::fs::fcntl_getfl(entry.fd())?.bits() as libc::c_int;
     let mut out = [0u8; FDSTAT_SIZE as usize];
     out[0] = kind;
     out[2..4].copy_from_slice(&wasi_fdflags(native).to_le_bytes());
@@ -110,8 +108,7 @@ fn set_flags(state: &mut HostState, fd: i32, flags: u32) -> Result<(), Errno> {
     if flags & (fdflags::RSYNC | fdflags::SYNC) != 0 {
         native |= libc::O_SYNC;
     }
-    // SAFETY: plain fcntl.
-    cvt(unsafe { libc::fcntl(entry.raw_fd(), libc::F_SETFL, native) })?;
+    rustix::fs::fcntl_setfl(entry.fd(), OFlags::from_bits_retain(native as u32))?;
     Ok(())
 }
 

@@ -1,11 +1,12 @@
 //! Clocks, randomness, `sched_yield`, `proc_exit` and `proc_raise`.
 
+use rustix::process::Signal;
+use rustix::time::ClockId;
 use wasmtime::Caller;
 
 use crate::abi::clockid;
 use crate::errno::{into_wasm, require_aligned, CallError, Errno};
 use crate::host_state::{memory_and_state, HostState};
-use crate::sys::cvt;
 
 /// `proc_exit(code)` unwinds the guest with this error; the runner turns it
 /// into the process exit status (like `wasmtime_wasi::I32Exit`).
@@ -14,17 +15,17 @@ use crate::sys::cvt;
 pub struct ProcExit(pub u32);
 
 /// The Linux clock for a WASI clock id (`INVAL` if unknown).
-fn native_clock(id: u32) -> Result<libc::clockid_t, Errno> {
+fn native_clock(id: u32) -> Result<ClockId, Errno> {
     match id {
-        clockid::REALTIME => Ok(libc::CLOCK_REALTIME),
-        clockid::MONOTONIC => Ok(libc::CLOCK_MONOTONIC),
-        clockid::PROCESS_CPUTIME => Ok(libc::CLOCK_PROCESS_CPUTIME_ID),
-        clockid::THREAD_CPUTIME => Ok(libc::CLOCK_THREAD_CPUTIME_ID),
+        clockid::REALTIME => Ok(ClockId::Realtime),
+        clockid::MONOTONIC => Ok(ClockId::Monotonic),
+        clockid::PROCESS_CPUTIME => Ok(ClockId::ProcessCPUTime),
+        clockid::THREAD_CPUTIME => Ok(ClockId::ThreadCPUTime),
         _ => Err(Errno::INVAL),
     }
 }
 
-fn to_ns(ts: &libc::timespec) -> u64 {
+fn to_ns(ts: &rustix::time::Timespec) -> u64 {
     (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
 
@@ -39,16 +40,8 @@ fn clock_query(
     let (mut mem, _) = memory_and_state(caller)?;
     mem.check(out, 8)?;
     let clock = native_clock(id)?;
-    // SAFETY: all-zero timespec is valid; the call fills it.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    // SAFETY: valid clock id and out pointer.
-    cvt(unsafe {
-        if resolution {
-            libc::clock_getres(clock, &mut ts)
-        } else {
-            libc::clock_gettime(clock, &mut ts)
-        }
-    })?;
+    // Linux's static clocks: neither call can fail for them.
+    let ts = if resolution { rustix::time::clock_getres(clock) } else { rustix::time::clock_gettime(clock) };
     mem.write_u64(out, to_ns(&ts))?;
     Ok(())
 }
@@ -78,24 +71,18 @@ fn fill_random(caller: &mut Caller<'_, HostState>, buf: u32, len: u32) -> Result
     let target = mem.bytes_mut(buf, len)?;
     let mut filled = 0;
     while filled < target.len() {
-        let rest = &mut target[filled..];
-        // SAFETY: `rest` is writable guest memory of the given length.
-        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
-        if n < 0 {
-            match Errno::last_os_error() {
-                Errno::INTR => continue,
-                errno => return Err(errno.into()),
-            }
+        match rustix::rand::getrandom(&mut target[filled..], rustix::rand::GetRandomFlags::empty()) {
+            Ok(n) => filled += n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(errno) => return Err(Errno::from(errno).into()),
         }
-        filled += n as usize;
     }
     Ok(())
 }
 
 /// `sched_yield()`.
 pub fn sched_yield(_caller: Caller<'_, HostState>) -> wasmtime::Result<i32> {
-    // SAFETY: no arguments.
-    unsafe { libc::sched_yield() };
+    rustix::thread::sched_yield();
     Ok(0)
 }
 
@@ -116,15 +103,16 @@ fn native_signal(wasi_signal: u8) -> Option<libc::c_int> {
 }
 
 /// `proc_raise(signal)`: raises the signal in the host process, as WasmEdge
-/// does (`INVAL` for an unknown signal).
+/// does (`INVAL` for an unknown signal). The signal goes to the process, whose
+/// main thread — the one running the guest — the kernel picks first, as
+/// `raise` would.
 pub fn proc_raise(_caller: Caller<'_, HostState>, signal: i32) -> wasmtime::Result<i32> {
     let Some(native) = native_signal(signal as u8) else {
         return Ok(i32::from(Errno::INVAL.0));
     };
-    if native != 0 {
-        // SAFETY: raising a signal in our own process.
-        if unsafe { libc::raise(native) } != 0 {
-            return Ok(i32::from(Errno::last_os_error().0));
+    if let Some(native) = Signal::from_named_raw(native) {
+        if let Err(errno) = rustix::process::kill_process(rustix::process::getpid(), native) {
+            return Ok(i32::from(Errno::from(errno).0));
         }
     }
     Ok(0)
@@ -136,9 +124,9 @@ mod tests {
 
     #[test]
     fn clock_ids_map_to_linux_clocks() {
-        assert_eq!(native_clock(0), Ok(libc::CLOCK_REALTIME));
-        assert_eq!(native_clock(1), Ok(libc::CLOCK_MONOTONIC));
-        assert_eq!(native_clock(3), Ok(libc::CLOCK_THREAD_CPUTIME_ID));
+        assert_eq!(native_clock(0), Ok(ClockId::Realtime));
+        assert_eq!(native_clock(1), Ok(ClockId::Monotonic));
+        assert_eq!(native_clock(3), Ok(ClockId::ThreadCPUTime));
         assert_eq!(native_clock(4), Err(Errno::INVAL));
     }
 
@@ -149,5 +137,10 @@ mod tests {
         assert_eq!(native_signal(15), Some(libc::SIGTERM));
         assert_eq!(native_signal(30), Some(libc::SIGSYS));
         assert_eq!(native_signal(31), None);
+        // Every WASI signal but "none" is one rustix can send.
+        for wasi in 1..=30 {
+            let native = native_signal(wasi).unwrap();
+            assert!(Signal::from_named_raw(native).is_some(), "signal {native}");
+        }
     }
 }

@@ -1,12 +1,15 @@
 //! Guest address structs (§3.2) and their native `sockaddr` counterparts
-//! (`sockAddressAssignHelper` in WasmEdge's `inode-linux.cpp`).
+//! (`sockAddressAssignHelper` in WasmEdge's `inode-linux.cpp`), built and
+//! read through rustix's socket address types.
 
-use std::mem::size_of;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+use rustix::net::{SocketAddrAny, SocketAddrUnix};
 
 use crate::abi::{sock, ADDR_STORAGE_SIZE};
 use crate::errno::Errno;
 use crate::guest_memory::GuestMemory;
+use crate::sys::sockaddr_bytes;
 
 /// Length of `sockaddr_un::sun_path` on Linux.
 pub const SUN_PATH_LEN: usize = 108;
@@ -67,69 +70,27 @@ impl GuestAddr {
 
     /// The native sockaddr WasmEdge builds: `htons(port)`, flowinfo and
     /// scope_id 0, length `sizeof(sockaddr_in[6])`; for AF_UNIX the path
-    /// length rule of `VarAddrSize`.
-    pub fn to_native(&self, port: u16) -> NativeSockaddr {
-        // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
-        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-        let len = match self {
-            GuestAddr::V4(a) => {
-                let sin = libc::sockaddr_in {
-                    sin_family: libc::AF_INET as libc::sa_family_t,
-                    sin_port: port.to_be(),
-                    sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(*a) },
-                    sin_zero: [0; 8],
-                };
-                // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-                unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
-                size_of::<libc::sockaddr_in>()
-            }
-            GuestAddr::V6(a) => {
-                let sin6 = libc::sockaddr_in6 {
-                    sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                    sin6_port: port.to_be(),
-                    sin6_flowinfo: 0,
-                    sin6_addr: libc::in6_addr { s6_addr: *a },
-                    sin6_scope_id: 0,
-                };
-                // SAFETY: as above, for sockaddr_in6.
-                unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
-                size_of::<libc::sockaddr_in6>()
-            }
+    /// length rule of `VarAddrSize` (the whole `sockaddr_un` for an empty or
+    /// unterminated path, else the path and its NUL).
+    pub fn to_native(&self, port: u16) -> Result<SocketAddrAny, Errno> {
+        Ok(match self {
+            GuestAddr::V4(a) => SocketAddrV4::new(Ipv4Addr::from(*a), port).into(),
+            GuestAddr::V6(a) => SocketAddrV6::new(Ipv6Addr::from(*a), port, 0, 0).into(),
             GuestAddr::Unix(path) => {
-                // SAFETY: all-zero sockaddr_un is valid.
-                let mut sun: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-                sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
-                for (dst, src) in sun.sun_path.iter_mut().zip(path.iter()) {
-                    *dst = *src as libc::c_char;
-                }
                 let path_len = path.iter().position(|&b| b == 0).unwrap_or(SUN_PATH_LEN);
-                // SAFETY: as above, for sockaddr_un.
-                unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sun) };
-                if path_len == 0 || path_len == SUN_PATH_LEN {
-                    size_of::<libc::sockaddr_un>()
+                let unix = if path_len == 0 {
+                    // All 108 bytes: an abstract name is a leading NUL and the rest.
+                    SocketAddrUnix::new_abstract_name(&path[1..])?
                 } else {
-                    2 + path_len + 1
-                }
+                    SocketAddrUnix::new(&path[..path_len])?
+                };
+                unix.into()
             }
-        };
-        NativeSockaddr { storage, len: len as libc::socklen_t }
+        })
     }
 }
 
-/// A native socket address ready for `bind`/`connect`/`sendmsg`.
-pub struct NativeSockaddr {
-    pub storage: libc::sockaddr_storage,
-    pub len: libc::socklen_t,
-}
-
-impl NativeSockaddr {
-    /// Pointer for `bind`/`connect`/`sendmsg`.
-    pub fn as_ptr(&self) -> *const libc::sockaddr {
-        (&self.storage as *const libc::sockaddr_storage).cast()
-    }
-}
-
-/// A native address as reported by the kernel (`getsockname`, `recvmsg`).
+/// An address as the kernel reported it (`getsockname`, `recvmsg`).
 pub enum ReportedAddr {
     V4 {
         ip: [u8; 4],
@@ -149,28 +110,26 @@ pub enum ReportedAddr {
 }
 
 impl ReportedAddr {
-    /// Decodes a kernel-filled `sockaddr_storage`. Ports are host order.
-    pub fn from_storage(storage: &libc::sockaddr_storage) -> ReportedAddr {
-        match i32::from(storage.ss_family) {
-            libc::AF_INET => {
-                // SAFETY: the kernel wrote a sockaddr_in for AF_INET.
-                let sin: &libc::sockaddr_in = unsafe { &*(storage as *const _ as *const _) };
-                ReportedAddr::V4 { ip: sin.sin_addr.s_addr.to_ne_bytes(), port: u16::from_be(sin.sin_port) }
-            }
-            libc::AF_INET6 => {
-                // SAFETY: the kernel wrote a sockaddr_in6 for AF_INET6.
-                let sin6: &libc::sockaddr_in6 = unsafe { &*(storage as *const _ as *const _) };
-                ReportedAddr::V6 { ip: sin6.sin6_addr.s6_addr, port: u16::from_be(sin6.sin6_port) }
-            }
-            libc::AF_UNIX => {
-                // SAFETY: the kernel wrote a sockaddr_un for AF_UNIX.
-                let sun: &libc::sockaddr_un = unsafe { &*(storage as *const _ as *const _) };
-                let mut path = [0u8; SUN_PATH_LEN];
-                for (dst, src) in path.iter_mut().zip(sun.sun_path.iter()) {
-                    *dst = *src as u8;
-                }
-                ReportedAddr::Unix { path }
-            }
+    /// Decodes an address rustix returned. Ports are host order.
+    pub fn from_any(addr: &SocketAddrAny) -> ReportedAddr {
+        ReportedAddr::from_sockaddr_bytes(sockaddr_bytes(addr))
+    }
+
+    /// Decodes a kernel-filled `sockaddr` of `bytes.len()` bytes (family in
+    /// native order, then the `sockaddr_in[6]`/`sockaddr_un` fields; what the
+    /// kernel did not write reads as zero). Ports are host order.
+    pub fn from_sockaddr_bytes(bytes: &[u8]) -> ReportedAddr {
+        let mut raw = [0u8; 2 + SUN_PATH_LEN];
+        let n = bytes.len().min(raw.len());
+        raw[..n].copy_from_slice(&bytes[..n]);
+        if n < 2 {
+            return ReportedAddr::None;
+        }
+        let port = u16::from_be_bytes([raw[2], raw[3]]);
+        match i32::from(u16::from_ne_bytes([raw[0], raw[1]])) {
+            libc::AF_INET => ReportedAddr::V4 { ip: copy_array(&raw[4..8]), port },
+            libc::AF_INET6 => ReportedAddr::V6 { ip: copy_array(&raw[8..24]), port },
+            libc::AF_UNIX => ReportedAddr::Unix { path: copy_array(&raw[2..]) },
             libc::AF_UNSPEC => ReportedAddr::None,
             _ => ReportedAddr::Other,
         }
@@ -232,15 +191,39 @@ mod tests {
     }
 
     #[test]
-    fn native_sockaddr_uses_network_order_port() {
-        let native = GuestAddr::V4([127, 0, 0, 1]).to_native(8080);
-        assert_eq!(native.len as usize, size_of::<libc::sockaddr_in>());
-        let sin: &libc::sockaddr_in = unsafe { &*(native.as_ptr().cast()) };
-        assert_eq!(sin.sin_port, 8080u16.to_be());
-        assert_eq!(sin.sin_addr.s_addr.to_ne_bytes(), [127, 0, 0, 1]);
-        let back = ReportedAddr::from_storage(&native.storage);
+    fn native_addresses_round_trip_with_network_order_ports() {
+        let native = GuestAddr::V4([127, 0, 0, 1]).to_native(8080).unwrap();
+        assert_eq!(native.addr_len(), 16);
+        let back = ReportedAddr::from_any(&native);
         assert!(matches!(back, ReportedAddr::V4 { ip: [127, 0, 0, 1], port: 8080 }));
-        let native6 = GuestAddr::V6([0; 16]).to_native(1);
-        assert_eq!(native6.len as usize, size_of::<libc::sockaddr_in6>());
+        let native6 = GuestAddr::V6([0; 16]).to_native(1).unwrap();
+        assert_eq!(native6.addr_len(), 28);
+        assert!(matches!(ReportedAddr::from_any(&native6), ReportedAddr::V6 { port: 1, .. }));
+        let mut raw = [0u8; 16];
+        raw[..2].copy_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+        raw[2..8].copy_from_slice(&[0x1f, 0x90, 10, 0, 0, 7]);
+        assert!(matches!(
+            ReportedAddr::from_sockaddr_bytes(&raw),
+            ReportedAddr::V4 { ip: [10, 0, 0, 7], port: 8080 }
+        ));
+        assert!(matches!(ReportedAddr::from_sockaddr_bytes(&[]), ReportedAddr::None));
+    }
+
+    #[test]
+    fn unix_addresses_keep_wasmedge_lengths() {
+        let mut path = [0u8; SUN_PATH_LEN];
+        // Empty path: the whole sockaddr_un.
+        assert_eq!(GuestAddr::Unix(path).to_native(0).unwrap().addr_len(), 110);
+        path[..4].copy_from_slice(b"/tmp");
+        path[10] = b'x';
+        // A path: family, the path and its NUL; bytes after the NUL are not sent.
+        assert_eq!(GuestAddr::Unix(path).to_native(0).unwrap().addr_len(), 2 + 4 + 1);
+        let full = [b'a'; SUN_PATH_LEN];
+        let native = GuestAddr::Unix(full).to_native(0).unwrap();
+        assert_eq!(native.addr_len(), 110);
+        let ReportedAddr::Unix { path: back } = ReportedAddr::from_any(&native) else {
+            panic!("unix address expected");
+        };
+        assert_eq!(back, full);
     }
 }

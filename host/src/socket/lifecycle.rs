@@ -5,8 +5,10 @@
 //! (`ADDRNOTAVAIL`), memory (`FAULT`), bounds (`FAULT`), enum values
 //! (`INVAL`), descriptor (`BADF`), then the syscall with its errno.
 
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
+use rustix::fs::OFlags;
+use rustix::net::{AddressFamily, Shutdown, SocketFlags, SocketType};
 use wasmtime::Caller;
 
 use super::address::read_guest_addr;
@@ -15,7 +17,6 @@ use crate::errno::{errno_to_wasm, sock_aligned, Errno};
 use crate::fd_table::{FdEntry, FdKind, FdTable, SocketHandle};
 use crate::host_state::{memory_and_state, HostState};
 use crate::sandbox::Action;
-use crate::sys::cvt;
 
 /// `sock_open(af, socktype, ro_fd)` (V1 and V2 are identical).
 pub fn sock_open(mut caller: Caller<'_, HostState>, af: i32, ty: i32, ro_fd: i32) -> wasmtime::Result<i32> {
@@ -28,30 +29,26 @@ fn open(caller: &mut Caller<'_, HostState>, af: u32, ty: u32, ro_fd: u32) -> Res
     mem.check(ro_fd, 4)?;
     // The enums are u8 in WasmEdge: the value is truncated before the check.
     let domain = match af as u8 {
-        sock::AF_INET4 => libc::AF_INET,
-        sock::AF_INET6 => libc::AF_INET6,
+        sock::AF_INET4 => AddressFamily::INET,
+        sock::AF_INET6 => AddressFamily::INET6,
         // AF_UNIX is refused unless the runtime allows it; ours never does.
         sock::AF_UNIX => return Err(Errno::NOSYS),
         _ => return Err(Errno::INVAL),
     };
     let kind = match ty as u8 {
-        sock::TYPE_DGRAM => libc::SOCK_DGRAM,
-        sock::TYPE_STREAM => libc::SOCK_STREAM,
+        sock::TYPE_DGRAM => SocketType::DGRAM,
+        sock::TYPE_STREAM => SocketType::STREAM,
         _ => return Err(Errno::INVAL),
     };
-    // SAFETY: plain syscall; the result is checked.
-    let fd = cvt(unsafe { libc::socket(domain, kind | libc::SOCK_CLOEXEC, 0) })?;
-    let new_fd = adopt_socket(&mut state.fds, fd, rights::SOCKET_OPENED);
+    let socket = rustix::net::socket_with(domain, kind, SocketFlags::CLOEXEC, None)?;
+    let new_fd = adopt_socket(&mut state.fds, socket, rights::SOCKET_OPENED);
     mem.write_u32(ro_fd, new_fd)
 }
 
 /// Puts a socket the kernel just created into the table (rights as base and
 /// inheriting, §6) and returns its guest number.
-fn adopt_socket(fds: &mut FdTable, fd: i32, socket_rights: u64) -> u32 {
-    // SAFETY: `fd` was just returned by socket()/accept4() and is owned by
-    // nobody else.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    let kind = FdKind::Socket(SocketHandle::new(owned));
+fn adopt_socket(fds: &mut FdTable, socket: OwnedFd, socket_rights: u64) -> u32 {
+    let kind = FdKind::Socket(SocketHandle::new(socket));
     fds.insert(FdEntry::new(kind, socket_rights, socket_rights))
 }
 
@@ -93,17 +90,14 @@ fn address_call(
     let (mem, state) = memory_and_state(caller)?;
     let guest_addr = read_guest_addr(&mem, addr, v2)?;
     let port = port as u16;
-    let raw = state.fds.get(fd)?.raw_fd();
+    let socket = state.fds.get(fd)?.fd();
     state.sandbox.check(action, guest_addr.socket_addr(port))?;
-    let native = guest_addr.to_native(port);
-    // SAFETY: `native` is a valid sockaddr of `native.len` bytes. A
-    // non-blocking connect returns EINPROGRESS (26), as in WasmEdge.
-    cvt(unsafe {
-        match action {
-            Action::Listen => libc::bind(raw, native.as_ptr(), native.len),
-            Action::Connect => libc::connect(raw, native.as_ptr(), native.len),
-        }
-    })?;
+    let native = guest_addr.to_native(port)?;
+    // A non-blocking connect returns EINPROGRESS (26), as in WasmEdge.
+    match action {
+        Action::Listen => rustix::net::bind(socket, &native)?,
+        Action::Connect => rustix::net::connect(socket, &native)?,
+    }
     Ok(())
 }
 
@@ -114,14 +108,12 @@ pub fn sock_listen(mut caller: Caller<'_, HostState>, fd: i32, backlog: i32) -> 
 
 fn listen(state: &mut HostState, fd: i32, backlog: i32) -> Result<(), Errno> {
     let entry = state.fds.get_mut(fd)?;
-    let raw = entry.raw_fd();
-    // SAFETY: plain syscall on a descriptor we own.
-    cvt(unsafe { libc::listen(raw, backlog) })?;
+    rustix::net::listen(entry.fd(), backlog)?;
     if let FdKind::Socket(s) = &mut entry.kind {
         s.listening = true;
         // A shutdown signal closes it to new connections (`crate::shutdown`).
         if s.shutdown_entry.is_none() {
-            s.shutdown_entry = Some(state.listeners.add(raw));
+            s.shutdown_entry = Some(state.listeners.add(s.fd.as_fd())?);
         }
     }
     Ok(())
@@ -160,27 +152,24 @@ fn accept(caller: &mut Caller<'_, HostState>, fd: i32, flags: Option<u32>, ro_fd
         }
         nonblock = flags & fdflags::NONBLOCK != 0;
     }
-    let listener = state.fds.get(fd)?.raw_fd();
-    // SAFETY: NULL address/length are allowed by accept4.
-    let new = cvt(unsafe {
-        libc::accept4(listener, std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC)
-    })?;
-    // SAFETY: `new` was just returned by accept4 and is owned by nobody else;
-    // dropping it on the error path below closes it, as WasmEdge does.
-    let accepted = unsafe { OwnedFd::from_raw_fd(new) };
+    let listener = state.fds.get(fd)?.fd();
+    // Dropping `accepted` on the error path below closes it, as WasmEdge does.
+    let accepted = rustix::net::accept_with(listener, SocketFlags::CLOEXEC)?;
     if nonblock {
-        set_listener_nonblocking_like_0_17(listener, accepted.as_raw_fd())?;
+        set_listener_nonblocking_like_0_17(listener, accepted.as_fd())?;
     }
-    let new_fd = adopt_socket(&mut state.fds, accepted.into_raw_fd(), rights::SOCKET_ACCEPTED);
+    let new_fd = adopt_socket(&mut state.fds, accepted, rights::SOCKET_ACCEPTED);
     mem.write_u32(ro_fd, new_fd)
 }
 
 /// WasmEdge 0.17.x's NONBLOCK accept: the accepted socket's status flags plus
 /// `O_NONBLOCK`, stored on the listener (`F_SETFL` ignores the access mode).
-fn set_listener_nonblocking_like_0_17(listener: i32, accepted: i32) -> Result<(), Errno> {
-    // SAFETY: plain fcntl calls on descriptors we own.
-    let flags = cvt(unsafe { libc::fcntl(accepted, libc::F_GETFL) })?;
-    cvt(unsafe { libc::fcntl(listener, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+fn set_listener_nonblocking_like_0_17(
+    listener: BorrowedFd<'_>,
+    accepted: BorrowedFd<'_>,
+) -> Result<(), Errno> {
+    let flags = rustix::fs::fcntl_getfl(accepted)?;
+    rustix::fs::fcntl_setfl(listener, flags | OFlags::NONBLOCK)?;
     Ok(())
 }
 
@@ -219,17 +208,16 @@ fn shutdown(state: &mut HostState, fd: i32, how: u32) -> Result<(), Errno> {
         return Err(Errno::INVAL);
     }
     let native = if how == sock::SHUT_WR {
-        libc::SHUT_WR
+        Shutdown::Write
     } else if how == sock::SHUT_RD | sock::SHUT_WR {
-        libc::SHUT_RDWR
+        Shutdown::Both
     } else {
-        libc::SHUT_RD
+        Shutdown::Read
     };
     let entry = state.fds.get_mut(fd)?;
-    // SAFETY: plain syscall on a descriptor we own.
-    cvt(unsafe { libc::shutdown(entry.raw_fd(), native) })?;
+    rustix::net::shutdown(entry.fd(), native)?;
     // Shutting down the read side of a listener stops it listening (Linux).
-    if native != libc::SHUT_WR {
+    if native != Shutdown::Write {
         if let FdKind::Socket(s) = &mut entry.kind {
             s.listening = false;
             s.shutdown_entry = None;

@@ -4,13 +4,14 @@
 //! of 4 or 6 (not the WASI family enum: a deliberate WasmEdge compatibility
 //! workaround). V2 fills a 128-byte storage buffer with the WASI family.
 
+use std::os::fd::BorrowedFd;
+
 use wasmtime::Caller;
 
 use super::address::{ReportedAddr, SUN_PATH_LEN};
 use crate::abi::ADDR_STORAGE_SIZE;
 use crate::errno::{errno_to_wasm, sock_aligned, Errno};
 use crate::host_state::{memory_and_state, HostState};
-use crate::sys::cvt;
 
 /// Which end of the socket to report.
 #[derive(Clone, Copy)]
@@ -19,19 +20,13 @@ enum End {
     Peer,
 }
 
-fn query(fd: i32, end: End) -> Result<ReportedAddr, Errno> {
-    // SAFETY: all-zero sockaddr_storage is valid.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    let ptr = (&mut storage as *mut libc::sockaddr_storage).cast();
-    // SAFETY: `storage`/`len` describe a writable sockaddr buffer.
-    cvt(unsafe {
-        match end {
-            End::Local => libc::getsockname(fd, ptr, &mut len),
-            End::Peer => libc::getpeername(fd, ptr, &mut len),
-        }
-    })?;
-    Ok(ReportedAddr::from_storage(&storage))
+fn query(fd: BorrowedFd<'_>, end: End) -> Result<ReportedAddr, Errno> {
+    let address = match end {
+        End::Local => Some(rustix::net::getsockname(fd)?),
+        // An empty peer address (length 0) reads as AF_UNSPEC.
+        End::Peer => rustix::net::getpeername(fd)?,
+    };
+    Ok(address.as_ref().map_or(ReportedAddr::None, ReportedAddr::from_any))
 }
 
 /// Writes the address into `target` (`NOMEM` if it does not fit) and returns
@@ -86,8 +81,7 @@ fn name_v1(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 3], end: End
     }
     mem.check(addr_type, 4)?;
     mem.check(port, 4)?;
-    let raw = state.fds.get(fd)?.raw_fd();
-    let reported = query(raw, end)?;
+    let reported = query(state.fds.get(fd)?.fd(), end)?;
     let host_port = write_address(&reported, mem.bytes_mut(buf, buf_len)?)?;
     mem.write_u32(port, u32::from(host_port))?;
     let kind = match reported {
@@ -128,8 +122,7 @@ fn name_v2(caller: &mut Caller<'_, HostState>, fd: i32, addr: u32, port: u32, en
     if buf_len != ADDR_STORAGE_SIZE {
         return Err(Errno::INVAL);
     }
-    let raw = state.fds.get(fd)?.raw_fd();
-    let reported = query(raw, end)?;
+    let reported = query(state.fds.get(fd)?.fd(), end)?;
     let host_port = write_address(&reported, mem.bytes_mut(buf + 2, buf_len - 2)?)?;
     mem.write_u16(buf, u16::from(reported.wasi_family()))?;
     mem.write_u32(port, u32::from(host_port))
@@ -156,10 +149,27 @@ mod tests {
 
     #[test]
     fn unbound_socket_reports_any_address() {
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
-        let reported = query(fd, End::Local).unwrap();
+        use rustix::net::{socket, AddressFamily, SocketType};
+        use std::os::fd::AsFd;
+        let fd = socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+        let reported = query(fd.as_fd(), End::Local).unwrap();
         assert!(matches!(reported, ReportedAddr::V4 { ip: [0, 0, 0, 0], port: 0 }));
-        assert_eq!(query(fd, End::Peer).err(), Some(Errno::NOTCONN));
-        unsafe { libc::close(fd) };
+        assert_eq!(query(fd.as_fd(), End::Peer).err(), Some(Errno::NOTCONN));
+    }
+
+    #[test]
+    fn a_unix_socket_with_an_unterminated_108_byte_path_reports_it_whole() {
+        use rustix::net::{bind, socket, AddressFamily, SocketAddrUnix, SocketType};
+        use std::os::fd::AsFd;
+        let dir = tempfile::tempdir().unwrap();
+        let mut path = dir.path().as_os_str().as_encoded_bytes().to_vec();
+        path.push(b'/');
+        path.resize(SUN_PATH_LEN, b's');
+        let fd = socket(AddressFamily::UNIX, SocketType::STREAM, None).unwrap();
+        bind(&fd, &SocketAddrUnix::new(&path[..]).unwrap()).unwrap();
+        let Ok(ReportedAddr::Unix { path: reported }) = query(fd.as_fd(), End::Local) else {
+            panic!("expected a unix address");
+        };
+        assert_eq!(&reported[..], &path[..]);
     }
 }

@@ -2,12 +2,13 @@
 //! 0 (SOL_SOCKET) exists; payloads pass through unchanged except that reads of
 //! SO_ERROR and SO_TYPE are translated to WASI values.
 
+use rustix::net::{sockopt, SocketType};
 use wasmtime::Caller;
 
 use crate::abi::sock;
 use crate::errno::{errno_to_wasm, sock_aligned, Errno};
 use crate::host_state::{memory_and_state, HostState};
-use crate::sys::cvt;
+use crate::sys::{getsockopt_bytes, setsockopt_bytes};
 
 /// Linux option for each WASI `__wasi_sock_opt_so_t` value 0..=14.
 const SO_NAMES: [libc::c_int; 15] = [
@@ -37,10 +38,10 @@ fn native_option(level: u32, name: u32) -> Result<libc::c_int, Errno> {
 }
 
 /// The WASI socket type for a Linux `SO_TYPE` value.
-fn wasi_socket_type(native: i32) -> i32 {
+fn wasi_socket_type(native: SocketType) -> i32 {
     match native {
-        libc::SOCK_DGRAM => i32::from(sock::TYPE_DGRAM),
-        libc::SOCK_STREAM => i32::from(sock::TYPE_STREAM),
+        SocketType::DGRAM => i32::from(sock::TYPE_DGRAM),
+        SocketType::STREAM => i32::from(sock::TYPE_STREAM),
         _ => i32::from(sock::TYPE_ANY),
     }
 }
@@ -65,30 +66,25 @@ fn getsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Re
     let native_name = native_option(level, name)?;
     let capacity = mem.read_u32(flag_size)?;
     let buf = mem.bytes_mut(flag, capacity)?;
-    let raw = state.fds.get(fd)?.raw_fd();
+    let socket = state.fds.get(fd)?.fd();
     if name == sock::OPT_SO_ERROR || name == sock::OPT_SO_TYPE {
         // The whole int is read (SO_ERROR clears the error, so only once),
-        // translated to its WASI value, and what fits is given to the guest,
-        // as many bytes as the kernel would give. WasmEdge 0.17.0 assumes a
-        // 4-byte buffer here and crashes on a shorter one.
-        let mut native: libc::c_int = 0;
-        let mut native_len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: `native` is a writable c_int of `native_len` bytes.
-        cvt(unsafe {
-            libc::getsockopt(raw, libc::SOL_SOCKET, native_name, (&raw mut native).cast(), &mut native_len)
-        })?;
+        // translated to its WASI value, and what fits of its 4 bytes is given
+        // to the guest, as many as the kernel would give. WasmEdge 0.17.0
+        // assumes a 4-byte buffer here and crashes on a shorter one.
         let translated = if name == sock::OPT_SO_ERROR {
-            i32::from(Errno::from_os(native).0)
+            match sockopt::socket_error(socket)? {
+                Ok(()) => 0,
+                Err(pending) => i32::from(Errno::from(pending).0),
+            }
         } else {
-            wasi_socket_type(native)
+            wasi_socket_type(sockopt::socket_type(socket)?)
         };
-        let fits = buf.len().min(native_len as usize).min(4);
+        let fits = buf.len().min(4);
         buf[..fits].copy_from_slice(&translated.to_le_bytes()[..fits]);
         return mem.write_u32(flag_size, fits as u32);
     }
-    let mut len = capacity as libc::socklen_t;
-    // SAFETY: `buf` is `capacity` writable bytes of guest memory.
-    cvt(unsafe { libc::getsockopt(raw, libc::SOL_SOCKET, native_name, buf.as_mut_ptr().cast(), &mut len) })?;
+    let len = getsockopt_bytes(socket, native_name, buf)?;
     mem.write_u32(flag_size, len.min(capacity))
 }
 
@@ -110,18 +106,7 @@ fn setsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Re
     let (mem, state) = memory_and_state(caller)?;
     let native_name = native_option(level, name)?;
     let payload = mem.bytes(flag, flag_size)?;
-    let raw = state.fds.get(fd)?.raw_fd();
-    // SAFETY: `payload` is `flag_size` readable bytes of guest memory.
-    cvt(unsafe {
-        libc::setsockopt(
-            raw,
-            libc::SOL_SOCKET,
-            native_name,
-            payload.as_ptr().cast(),
-            flag_size as libc::socklen_t,
-        )
-    })?;
-    Ok(())
+    setsockopt_bytes(state.fds.get(fd)?.fd(), native_name, payload)
 }
 
 #[cfg(test)]
@@ -140,7 +125,8 @@ mod tests {
 
     #[test]
     fn so_type_reads_as_wasi_socket_type() {
-        assert_eq!(wasi_socket_type(libc::SOCK_STREAM), 2);
-        assert_eq!(wasi_socket_type(libc::SOCK_DGRAM), 1);
+        assert_eq!(wasi_socket_type(SocketType::STREAM), 2);
+        assert_eq!(wasi_socket_type(SocketType::DGRAM), 1);
+        assert_eq!(wasi_socket_type(SocketType::RAW), 0);
     }
 }

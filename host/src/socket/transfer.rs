@@ -1,29 +1,35 @@
 //! Moving bytes: `sock_recv`, `sock_recv_from` (V1 and V2), `sock_send`,
-//! `sock_send_to` (§4, §5). This is the hot path of every server: iovecs point
-//! straight into guest memory and nothing is allocated per call.
+//! `sock_send_to` (§4, §5), through rustix's `recvmsg`/`sendmsg`. This is the
+//! hot path of every server: iovecs point straight into guest memory and
+//! nothing is allocated per call.
 
+use std::os::fd::BorrowedFd;
+
+use rustix::net::{
+    RecvAncillaryBuffer, RecvFlags, ReturnFlags, SendAncillaryBuffer, SendFlags, SocketAddrAny,
+};
 use wasmtime::Caller;
 
 use super::address::{read_guest_addr, GuestAddr, ReportedAddr, SUN_PATH_LEN};
 use crate::abi::{sock, ADDR_STORAGE_SIZE};
 use crate::errno::{errno_to_wasm, sock_aligned, Errno};
-use crate::guest_memory::{GuestMemory, IoVecs};
+use crate::guest_memory::{GuestMemory, IoSlices, ReadBuffers};
 use crate::host_state::{memory_and_state, HostState};
 use crate::sandbox::Action;
-use crate::sys::cvt_size;
+use crate::sys::{read_overlapping, OverlappingRead};
 
 /// Validates `ri_flags` (u16, ⊆ {PEEK, WAITALL}) and maps them to MSG_*.
-fn recv_flags(ri_flags: u32) -> Result<libc::c_int, Errno> {
+fn recv_flags(ri_flags: u32) -> Result<RecvFlags, Errno> {
     let flags = u32::from(ri_flags as u16);
     if flags & !(sock::RECV_PEEK | sock::RECV_WAITALL) != 0 {
         return Err(Errno::INVAL);
     }
-    let mut native = 0;
+    let mut native = RecvFlags::empty();
     if flags & sock::RECV_PEEK != 0 {
-        native |= libc::MSG_PEEK;
+        native |= RecvFlags::PEEK;
     }
     if flags & sock::RECV_WAITALL != 0 {
-        native |= libc::MSG_WAITALL;
+        native |= RecvFlags::WAITALL;
     }
     Ok(native)
 }
@@ -44,25 +50,42 @@ struct Received {
     from: ReportedAddr,
 }
 
-fn recvmsg(fd: i32, iovs: &mut IoVecs, flags: libc::c_int, want_addr: bool) -> Result<Received, Errno> {
-    // SAFETY: all-zero is valid for both plain-data structs.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    if want_addr {
-        msg.msg_name = (&mut storage as *mut libc::sockaddr_storage).cast();
-        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+/// One `recvmsg` into the guest's buffers; the source address only if
+/// `want_addr` (otherwise reported as none).
+fn recvmsg(
+    fd: BorrowedFd<'_>,
+    buffers: ReadBuffers<'_>,
+    flags: RecvFlags,
+    want_addr: bool,
+) -> Result<Received, Errno> {
+    match buffers {
+        ReadBuffers::Disjoint(mut list) => {
+            let msg =
+                rustix::net::recvmsg(fd, list.as_mut_slice(), &mut RecvAncillaryBuffer::default(), flags)?;
+            Ok(Received {
+                bytes: msg.bytes,
+                truncated: msg.flags.contains(ReturnFlags::TRUNC),
+                from: match msg.address {
+                    Some(address) if want_addr => ReportedAddr::from_any(&address),
+                    _ => ReportedAddr::None,
+                },
+            })
+        }
+        ReadBuffers::Overlapping(mut raw) => {
+            let mut name = [0u8; std::mem::size_of::<libc::sockaddr_storage>()];
+            let how = OverlappingRead::Recv { flags: flags.bits() as libc::c_int, name: &mut name };
+            let got = read_overlapping(fd, &mut raw, how)?;
+            Ok(Received {
+                bytes: got.bytes,
+                truncated: got.msg_flags & libc::MSG_TRUNC != 0,
+                from: if want_addr {
+                    ReportedAddr::from_sockaddr_bytes(&name[..got.name_len])
+                } else {
+                    ReportedAddr::None
+                },
+            })
+        }
     }
-    msg.msg_iov = iovs.as_mut_ptr();
-    // size_t with glibc, int with musl; IoVecs holds at most IOV_MAX entries.
-    msg.msg_iovlen = iovs.len() as _;
-    // SAFETY: `msg` points at live iovecs into guest memory (bounds checked)
-    // and at `storage`.
-    let bytes = cvt_size(unsafe { libc::recvmsg(fd, &mut msg, flags) })?;
-    Ok(Received {
-        bytes,
-        truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
-        from: if want_addr { ReportedAddr::from_storage(&storage) } else { ReportedAddr::None },
-    })
 }
 
 /// `sock_recv(fd, ri_data, ri_data_len, ri_flags, ro_datalen, ro_flags)`
@@ -90,9 +113,9 @@ fn recv(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 5]) -> Result<(
     mem.check_iovec_array(ri_data, ri_data_len)?;
     mem.check(ro_datalen, 4)?;
     mem.check(ro_flags, 2)?;
-    let mut iovs = mem.iovecs(ri_data, ri_data_len)?;
-    let raw = state.fds.get(fd)?.raw_fd();
-    let got = recvmsg(raw, &mut iovs, flags, false)?;
+    let iovs = mem.iovecs(ri_data, ri_data_len)?;
+    let socket = state.fds.get(fd)?.fd();
+    let got = recvmsg(socket, mem.read_buffers(&iovs), flags, false)?;
     write_recv_result(&mut mem, ro_datalen, ro_flags, &got)
 }
 
@@ -138,9 +161,9 @@ fn recv_from_v1(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 6]) -> 
     mem.check_iovec_array(ri_data, ri_data_len)?;
     mem.check(ro_datalen, 4)?;
     mem.check(ro_flags, 2)?;
-    let mut iovs = mem.iovecs(ri_data, ri_data_len)?;
-    let raw = state.fds.get(fd)?.raw_fd();
-    let got = recvmsg(raw, &mut iovs, flags, addr_len > 0)?;
+    let iovs = mem.iovecs(ri_data, ri_data_len)?;
+    let socket = state.fds.get(fd)?.fd();
+    let got = recvmsg(socket, mem.read_buffers(&iovs), flags, addr_len > 0)?;
     let target = mem.bytes_mut(addr_buf, addr_len)?;
     copy_source_address(&got.from, target)?;
     write_recv_result(&mut mem, ro_datalen, ro_flags, &got)
@@ -208,9 +231,9 @@ fn recv_from_v2(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 7]) -> 
     mem.check_iovec_array(ri_data, ri_data_len)?;
     mem.check(ro_datalen, 4)?;
     mem.check(ro_flags, 2)?;
-    let mut iovs = mem.iovecs(ri_data, ri_data_len)?;
-    let raw = state.fds.get(fd)?.raw_fd();
-    let got = recvmsg(raw, &mut iovs, flags, true)?;
+    let iovs = mem.iovecs(ri_data, ri_data_len)?;
+    let socket = state.fds.get(fd)?.fd();
+    let got = recvmsg(socket, mem.read_buffers(&iovs), flags, true)?;
     let (addr_start, addr_room) = if storage { (addr_buf + 2, addr_len - 2) } else { (addr_buf, addr_len) };
     copy_source_address(&got.from, mem.bytes_mut(addr_start, addr_room)?)?;
     match &got.from {
@@ -226,19 +249,15 @@ fn recv_from_v2(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 7]) -> 
     write_recv_result(&mut mem, ro_datalen, ro_flags, &got)
 }
 
-fn sendmsg(fd: i32, iovs: &mut IoVecs, to: Option<&super::address::NativeSockaddr>) -> Result<usize, Errno> {
-    // SAFETY: all-zero msghdr is valid.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    if let Some(to) = to {
-        msg.msg_name = to.as_ptr() as *mut libc::c_void;
-        msg.msg_namelen = to.len;
-    }
-    msg.msg_iov = iovs.as_mut_ptr();
-    // size_t with glibc, int with musl; IoVecs holds at most IOV_MAX entries.
-    msg.msg_iovlen = iovs.len() as _;
-    // SAFETY: `msg` points at live iovecs into guest memory and at `to`.
-    // MSG_NOSIGNAL: a reset peer gives EPIPE, never SIGPIPE (§4).
-    cvt_size(unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) })
+/// One `sendmsg` from the guest's buffers, to `to` if given. MSG_NOSIGNAL: a
+/// reset peer gives EPIPE, never SIGPIPE (§4).
+fn sendmsg(fd: BorrowedFd<'_>, buffers: IoSlices<'_>, to: Option<&SocketAddrAny>) -> Result<usize, Errno> {
+    let mut control = SendAncillaryBuffer::default();
+    let sent = match to {
+        Some(to) => rustix::net::sendmsg_addr(fd, to, buffers.as_slice(), &mut control, SendFlags::NOSIGNAL),
+        None => rustix::net::sendmsg(fd, buffers.as_slice(), &mut control, SendFlags::NOSIGNAL),
+    };
+    Ok(sent?)
 }
 
 /// `sock_send(fd, si_data, si_data_len, si_flags, so_datalen)` (V1 and V2
@@ -263,9 +282,9 @@ fn send(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(
     send_flags(si_flags)?;
     mem.check_iovec_array(si_data, si_data_len)?;
     mem.check(so_datalen, 4)?;
-    let mut iovs = mem.iovecs(si_data, si_data_len)?;
-    let raw = state.fds.get(fd)?.raw_fd();
-    let sent = sendmsg(raw, &mut iovs, None)?;
+    let iovs = mem.iovecs(si_data, si_data_len)?;
+    let socket = state.fds.get(fd)?.fd();
+    let sent = sendmsg(socket, mem.io_slices(&iovs), None)?;
     mem.write_u32(so_datalen, sent as u32)
 }
 
@@ -312,12 +331,12 @@ fn send_to(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 6], v2: bool
     send_flags(si_flags)?;
     mem.check_iovec_array(si_data, si_data_len)?;
     mem.check(so_datalen, 4)?;
-    let mut iovs = mem.iovecs(si_data, si_data_len)?;
-    let raw = state.fds.get(fd)?.raw_fd();
+    let iovs = mem.iovecs(si_data, si_data_len)?;
+    let socket = state.fds.get(fd)?.fd();
     let port = port as u16;
     state.sandbox.check(Action::Connect, dest.socket_addr(port))?;
-    let native = dest.to_native(port);
-    let sent = sendmsg(raw, &mut iovs, Some(&native))?;
+    let native = dest.to_native(port)?;
+    let sent = sendmsg(socket, mem.io_slices(&iovs), Some(&native))?;
     mem.write_u32(so_datalen, sent as u32)
 }
 
@@ -327,12 +346,12 @@ mod tests {
 
     #[test]
     fn recv_flags_accept_peek_and_waitall_only() {
-        assert_eq!(recv_flags(0), Ok(0));
-        assert_eq!(recv_flags(1), Ok(libc::MSG_PEEK));
-        assert_eq!(recv_flags(3), Ok(libc::MSG_PEEK | libc::MSG_WAITALL));
+        assert_eq!(recv_flags(0), Ok(RecvFlags::empty()));
+        assert_eq!(recv_flags(1).map(|f| f.bits() as i32), Ok(libc::MSG_PEEK));
+        assert_eq!(recv_flags(3).map(|f| f.bits() as i32), Ok(libc::MSG_PEEK | libc::MSG_WAITALL));
         assert_eq!(recv_flags(4), Err(Errno::INVAL));
         // WasmEdge truncates riflags to u16 before checking.
-        assert_eq!(recv_flags(0x1_0000), Ok(0));
+        assert_eq!(recv_flags(0x1_0000), Ok(RecvFlags::empty()));
     }
 
     #[test]
@@ -356,5 +375,23 @@ mod tests {
         let mut four = [0u8; 4];
         copy_source_address(&v6, &mut four).unwrap();
         assert_eq!(four, [0; 4]);
+    }
+
+    #[test]
+    fn overlapping_buffers_are_filled_in_order_like_the_kernel_does() {
+        use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
+        use std::os::fd::AsFd;
+        let (a, b) = socketpair(AddressFamily::UNIX, SocketType::DGRAM, SocketFlags::empty(), None).unwrap();
+        rustix::net::send(&a, b"abcdefgh", SendFlags::empty()).unwrap();
+        let mut raw = vec![0u8; 256];
+        // Two iovecs at 64: (100, 4) and (102, 4), sharing bytes 102..104.
+        raw[64..80].copy_from_slice(&[100, 0, 0, 0, 4, 0, 0, 0, 102, 0, 0, 0, 4, 0, 0, 0]);
+        let mut mem = GuestMemory::new(&mut raw);
+        let iovs = mem.iovecs(64, 2).unwrap();
+        let buffers = mem.read_buffers(&iovs);
+        assert!(matches!(buffers, ReadBuffers::Overlapping(_)));
+        let got = recvmsg(b.as_fd(), buffers, RecvFlags::empty(), false).unwrap();
+        assert_eq!((got.bytes, got.truncated), (8, false));
+        assert_eq!(&raw[100..106], b"abefgh");
     }
 }
