@@ -1,7 +1,7 @@
 //! `sock_getaddrinfo` (§3.3, §4): name resolution through the OS resolver
-//! (libc `getaddrinfo`, so /etc/hosts, /etc/services and DNS all apply),
-//! written into the guest's preallocated chain of records without ever
-//! touching its pointers.
+//! (libc `getaddrinfo` in [`super::resolver`], so /etc/hosts, /etc/services
+//! and DNS all apply), written into the guest's preallocated chain of records
+//! without ever touching its pointers.
 
 use std::ffi::CString;
 
@@ -11,6 +11,8 @@ use crate::abi::{sock, ADDRINFO_SIZE, SOCKADDR_SIZE};
 use crate::errno::{errno_to_wasm, sock_aligned, Errno};
 use crate::guest_memory::GuestMemory;
 use crate::host_state::{memory_and_state, HostState};
+
+use super::resolver::{self, AddrInfoList, Record};
 
 // Field offsets in `__wasi_addrinfo_t` and `__wasi_sockaddr_t`.
 const AI_FLAGS: u32 = 0;
@@ -146,12 +148,7 @@ fn read_hints(mem: &GuestMemory, hints: u32, node_empty: bool) -> Result<libc::a
         sock::TYPE_STREAM => libc::SOCK_STREAM,
         _ => return Err(Errno::NOSYS),
     };
-    // SAFETY: all-zero addrinfo (null pointers) is valid hints.
-    let mut native: libc::addrinfo = unsafe { std::mem::zeroed() };
-    native.ai_flags = to_native_flags(flags);
-    native.ai_family = family;
-    native.ai_socktype = socktype;
-    native.ai_protocol = protocol;
+    let mut native = resolver::hints(to_native_flags(flags), family, socktype, protocol);
     native.ai_addrlen = addrlen;
     Ok(native)
 }
@@ -197,67 +194,39 @@ fn getaddrinfo(caller: &mut Caller<'_, HostState>, args: [u32; 8]) -> Result<(),
     let first = mem.read_u32(res)?;
     walk_chain(&mem, first, max, 0)?;
 
-    let mut list: *mut libc::addrinfo = std::ptr::null_mut();
-    // SAFETY: valid C strings or NULL, valid hints, `list` receives the result.
-    let rc = unsafe {
-        libc::getaddrinfo(
-            node_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
-            service_c.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
-            &native_hints,
-            &mut list,
-        )
-    };
-    if rc != 0 {
-        return Err(Errno::from_eai(rc));
-    }
-    let mut count = 0usize;
-    let mut item = list;
-    while !item.is_null() {
-        count += 1;
-        // SAFETY: `item` is a node of the list getaddrinfo returned.
-        item = unsafe { (*item).ai_next };
-    }
-    let outcome =
-        walk_chain(&mem, first, max, count).and_then(|records| write_results(&mut mem, list, &records));
-    // SAFETY: `list` came from a successful getaddrinfo.
-    unsafe { libc::freeaddrinfo(list) };
-    let written = outcome?;
+    let list =
+        resolver::resolve(node_c.as_deref(), service_c.as_deref(), &native_hints).map_err(Errno::from_eai)?;
+    let count = list.records().count();
+    let records = walk_chain(&mem, first, max, count)?;
+    let written = write_results(&mut mem, &list, &records)?;
     mem.write_u32(res_len, written)
 }
 
-/// Writes the native result list into the guest records; returns how many.
-fn write_results(mem: &mut GuestMemory, list: *mut libc::addrinfo, records: &[u32]) -> Result<u32, Errno> {
-    let mut item = list;
+/// Writes the resolver's records into the guest records; returns how many.
+fn write_results(mem: &mut GuestMemory, list: &AddrInfoList, records: &[u32]) -> Result<u32, Errno> {
     let mut written = 0u32;
-    for &record in records {
-        if item.is_null() {
-            break;
-        }
-        // SAFETY: `item` is a node of the list getaddrinfo returned.
-        let info = unsafe { &*item };
-        mem.write_u16(record + AI_FLAGS, from_native_flags(info.ai_flags))?;
-        mem.write_u8(record + AI_FAMILY, from_native_family(info.ai_family))?;
-        mem.write_u8(record + AI_SOCKTYPE, from_native_socktype(info.ai_socktype))?;
-        mem.write_u8(record + AI_PROTOCOL, from_native_protocol(info.ai_protocol))?;
-        mem.write_u32(record + AI_ADDRLEN, info.ai_addrlen)?;
-        write_canonname(mem, record, info)?;
-        if info.ai_addrlen > 0 && !info.ai_addr.is_null() {
-            write_sockaddr(mem, mem.read_u32(record + AI_ADDR)?, info)?;
+    for (&record, info) in records.iter().zip(list.records()) {
+        mem.write_u16(record + AI_FLAGS, from_native_flags(info.flags))?;
+        mem.write_u8(record + AI_FAMILY, from_native_family(info.family))?;
+        mem.write_u8(record + AI_SOCKTYPE, from_native_socktype(info.socktype))?;
+        mem.write_u8(record + AI_PROTOCOL, from_native_protocol(info.protocol))?;
+        mem.write_u32(record + AI_ADDRLEN, info.addrlen)?;
+        write_canonname(mem, record, &info)?;
+        if let Some(native) = info.addr {
+            write_sockaddr(mem, mem.read_u32(record + AI_ADDR)?, native)?;
         }
         written += 1;
-        item = info.ai_next;
     }
     Ok(written)
 }
 
 /// `ai_canonname_len` = strlen; the name and its NUL are copied, bounded by
 /// the buffer length the guest declared (WasmEdge does not bound it).
-fn write_canonname(mem: &mut GuestMemory, record: u32, info: &libc::addrinfo) -> Result<(), Errno> {
-    if info.ai_canonname.is_null() {
+fn write_canonname(mem: &mut GuestMemory, record: u32, info: &Record<'_>) -> Result<(), Errno> {
+    let Some(name) = info.canonname else {
         return mem.write_u32(record + AI_CANONNAME_LEN, 0);
-    }
-    // SAFETY: getaddrinfo's canonical name is a NUL-terminated string.
-    let name = unsafe { std::ffi::CStr::from_ptr(info.ai_canonname) }.to_bytes_with_nul();
+    };
+    let name = name.to_bytes_with_nul();
     let target = mem.read_u32(record + AI_CANONNAME)?;
     let room = mem.read_u32(record + AI_CANONNAME_LEN)? as usize;
     let copy = name.len().min(room);
@@ -269,10 +238,11 @@ fn write_canonname(mem: &mut GuestMemory, record: u32, info: &libc::addrinfo) ->
 /// from `sin_port` on (big-endian port first). Like WasmEdge, the full 14/26
 /// bytes are written even if the guest preset a smaller `sa_data_len` (wws
 /// allocates 26 and presets 14), but never past the end of linear memory.
-fn write_sockaddr(mem: &mut GuestMemory, sockaddr: u32, info: &libc::addrinfo) -> Result<(), Errno> {
-    // SAFETY: ai_addr points at ai_addrlen bytes of sockaddr.
-    let native = unsafe { std::slice::from_raw_parts(info.ai_addr.cast::<u8>(), info.ai_addrlen as usize) };
-    let family = i32::from(unsafe { (*info.ai_addr).sa_family });
+fn write_sockaddr(mem: &mut GuestMemory, sockaddr: u32, native: &[u8]) -> Result<(), Errno> {
+    let &[f0, f1, ..] = native else {
+        return Ok(());
+    };
+    let family = i32::from(u16::from_ne_bytes([f0, f1]));
     let size: usize = match family {
         libc::AF_INET => 14,
         libc::AF_INET6 => 26,

@@ -11,10 +11,12 @@
 //! - [`options`] — getsockopt, setsockopt.
 //! - [`names`] — getlocaladdr, getpeeraddr.
 //! - [`addrinfo`] — getaddrinfo.
+//! - [`resolver`] — the OS resolver (libc `getaddrinfo`) behind a safe type.
 
 pub mod address;
 pub mod addrinfo;
 pub mod lifecycle;
 pub mod names;
 pub mod options;
+pub mod resolver;
 pub mod transfer;
