@@ -158,8 +158,7 @@ impl ModuleCache {
         };
         let meta = file.metadata()?;
         // Cached entries become native code: only trust our own files.
-        // SAFETY: geteuid has no preconditions.
-        if meta.uid() != unsafe { libc::geteuid() } || meta.mode() & 0o022 != 0 {
+        if meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
             return Err(CacheError::Untrusted);
         }
         let len = meta.len() as usize;
@@ -182,9 +181,9 @@ impl ModuleCache {
     pub fn store(&self, key: &CacheKey, artifact: &[u8]) -> std::io::Result<()> {
         fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir)?;
         let mut nonce = [0u8; 8];
-        // SAFETY: `nonce` is 8 writable bytes; a short read only weakens the
-        // name's randomness, and `create_new` refuses existing files anyway.
-        unsafe { libc::getrandom(nonce.as_mut_ptr().cast(), nonce.len(), 0) };
+        // A failed or short read only weakens the name's randomness, and
+        // `create_new` refuses existing files anyway.
+        let _ = rustix::rand::getrandom(&mut nonce, rustix::rand::GetRandomFlags::empty());
         let tmp = self.dir.join(format!(
             ".{}.{}.{:016x}.tmp",
             key.file_name,
