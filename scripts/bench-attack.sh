@@ -13,7 +13,8 @@
 # Tunables: ATTACK_SECONDS (12), ATTACK_MEMORY_CONNECTIONS (2000).
 # The server runs on core 0, the attacker and the normal client on core 1.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-cd "$REPO_ROOT"
+source "$REPO_ROOT/scripts/lib/service.sh"
+cd "$REPO_ROOT" || exit 1
 
 SCALE=full
 SECONDS_PER_PHASE="${ATTACK_SECONDS:-12}"
@@ -23,11 +24,10 @@ case "${1:-}" in
   "") ;;
   *) die "unknown argument '$1' (usage: scripts/bench-attack.sh [--smoke])" ;;
 esac
-[[ "$SECONDS_PER_PHASE" =~ ^[1-9][0-9]*$ ]] || die "ATTACK_SECONDS must be a positive whole number"
-[[ "$MEMORY_CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "ATTACK_MEMORY_CONNECTIONS must be a positive whole number"
+require_number ATTACK_SECONDS "$SECONDS_PER_PHASE"
+require_number ATTACK_MEMORY_CONNECTIONS "$MEMORY_CONNECTIONS"
 [ "$(nproc)" -ge 2 ] || die "the server runs on core 0 and the clients on core 1: this needs 2 cores"
-command -v python3 >/dev/null 2>&1 || apt_install python3
-command -v taskset >/dev/null 2>&1 || apt_install util-linux
+apt_install python3 util-linux curl
 
 # 5,000 attacking sockets on the client side, as many accepted on the server side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -37,50 +37,20 @@ if [ "$SCALE" = full ] && [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt 12000 ];
 fi
 info "open-file limit for the server and the clients: $NOFILE"
 
-step "Building the module, edge-host and the native service (release)"
-nice cargo build --release --quiet
-(cd host && nice cargo build --release --quiet)
-nice cargo build --release --quiet --target "$(host_triple)"
-EDGE_HOST="$(edge_host_bin)"
-NATIVE="$(native_service_bin)"
-for artifact in "$WASM_MODULE" "$EDGE_HOST" "$NATIVE"; do
-  [ -e "$artifact" ] || die "not built: $artifact"
-done
+build_module
+build_edge_host
+build_native_service
 
 WORK="$(mktemp -d /tmp/edge-attack.XXXXXX)"
-SERVER_PID=""
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
-}
-trap 'stop_server; rm -rf "$WORK"' EXIT
+trap 'stop_service; rm -rf "$WORK"' EXIT
+# The server on core 0, the attackers and the normal client on core 1.
+SERVICE_PREFIX="taskset -c 0"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# start_server RUNTIME LOG NAME=VALUE...: starts the service on core 0, sets PORT and SERVER_PID.
+# start_server RUNTIME LOG NAME=VALUE...: starts the service on a free port (PORT).
 start_server() {
   local runtime="$1" log="$2"; shift 2
   PORT="$(free_port)"
-  local settings=("PORT=$PORT" "HOST=127.0.0.1" "LOG_LEVEL=warn" "$@")
-  if [ "$runtime" = native ]; then
-    env -i "${settings[@]}" taskset -c 0 "$NATIVE" 2>"$log" &
-  else
-    local flags=()
-    for setting in "${settings[@]}"; do flags+=(--env "$setting"); done
-    EDGE_HOST_CACHE_DIR="$CARGO_TARGET_DIR/edge-host-cache" taskset -c 0 "$EDGE_HOST" run "${flags[@]}" "$WASM_MODULE" 2>"$log" &
-  fi
-  SERVER_PID=$!
-  for _ in $(seq 1 600); do
-    if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/api/health', timeout=1)" 2>/dev/null; then
-      return 0
-    fi
-    kill -0 "$SERVER_PID" 2>/dev/null || die "the $runtime service exited at start; its log: $(cat "$log")"
-    sleep 0.1
-  done
-  die "the $runtime service did not answer within 60 s"
+  start_service "$runtime" "$PORT" "$log" "$@"
 }
 
 REPORT="$WORK/report.md"
@@ -95,14 +65,14 @@ for runtime in edge-host native; do
   step "Memory per idle connection: $runtime ($MEMORY_CONNECTIONS connections of each kind)"
   start_server "$runtime" "$WORK/$runtime-memory.log" MAX_CONNECTIONS=65536 FIRST_BYTE_TIMEOUT_SECS=3600 \
     IDLE_TIMEOUT_SECS=3600 READ_TIMEOUT_SECS=3600
-  taskset -c 1 python3 bench/attack/memory.py --url "http://127.0.0.1:$PORT" --pid "$SERVER_PID" \
+  taskset -c 1 python3 bench/attack/memory.py --url "http://127.0.0.1:$PORT" --pid "$SERVICE_PID" \
     --count "$MEMORY_CONNECTIONS" --label "$runtime" | tee -a "$REPORT"
   echo >>"$REPORT"
-  stop_server
+  stop_service
 
   step "Attacks: $runtime"
   start_server "$runtime" "$WORK/$runtime.log"
-  taskset -c 1 python3 bench/attack/attack.py --url "http://127.0.0.1:$PORT" --pid "$SERVER_PID" \
+  taskset -c 1 python3 bench/attack/attack.py --url "http://127.0.0.1:$PORT" --pid "$SERVICE_PID" \
     --scale "$SCALE" --seconds "$SECONDS_PER_PHASE" --label "$runtime" --json "$WORK/$runtime.json" | tee -a "$REPORT"
   {
     echo
@@ -110,7 +80,7 @@ for runtime in edge-host native; do
       "(of which about shedding: $(grep -c 'closed idle and slow connections' "$WORK/$runtime.log" || true))."
     echo
   } >>"$REPORT"
-  stop_server
+  stop_service
 done
 
 step "Results"

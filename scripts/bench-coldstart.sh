@@ -21,17 +21,12 @@ case "${1:-}" in
   "") ;;
   *) die "unknown argument '$1' (usage: scripts/bench-coldstart.sh [--smoke]; RUNS=N to change the run count)" ;;
 esac
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, not '$RUNS'"
+require_number RUNS "$RUNS"
 command -v python3 >/dev/null 2>&1 || apt_install python3
 
-step "Building the service module (wasm32-wasip1, release)"
-nice cargo build --release --quiet
-[ -f "$WASM_MODULE" ] || die "the service module was not built at $WASM_MODULE"
-
-step "Building edge-host (release)"
-(cd host && nice cargo build --release --quiet) || die "edge-host does not build; see the errors above (host/)"
+build_module
+build_edge_host
 EDGE_HOST="$(edge_host_bin)"
-[ -x "$EDGE_HOST" ] || die "edge-host was not built at $EDGE_HOST"
 
 WORK="$(mktemp -d /tmp/edge-coldstart.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT

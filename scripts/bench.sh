@@ -22,7 +22,7 @@
 # >= 15% of the server's or wrk's core is measured again, at most twice).
 # Never part of scripts/test.sh: it measures, it does not assert.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit 1
 
 SMOKE=0
 ONLY=""
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --smoke) SMOKE=1 ;;
     --only) [ $# -ge 2 ] || die "--only needs a comma-separated list of rows"; ONLY="$2"; shift ;;
     --wait-quiet)
-      [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--wait-quiet needs a number of seconds"
+      require_number --wait-quiet "${2:-}" 0
       WAIT_QUIET="$2"; shift ;;
     -h|--help) sed -n '2,/^# Never/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (usage: scripts/bench.sh [--smoke] [--only ROW,...] [--wait-quiet SECONDS])" ;;
@@ -47,11 +47,9 @@ else
   COLDSTART_RUNS="${BENCH_COLDSTART_RUNS:-20}" SEED_USERS="${BENCH_SEED_USERS:-100}" IDLE_SETTLE=1
   NOISE_RETRIES="${BENCH_NOISE_RETRIES:-2}"
 fi
-for var in DURATION CONNECTIONS COLDSTART_RUNS SEED_USERS; do
-  [[ "${!var}" =~ ^[1-9][0-9]*$ ]] || die "$var must be a positive whole number, not '${!var}'"
-done
-[[ "$WARMUP" =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a whole number of seconds, not '$WARMUP'"
-[[ "$NOISE_RETRIES" =~ ^[0-9]+$ ]] || die "BENCH_NOISE_RETRIES must be a whole number, not '$NOISE_RETRIES'"
+for var in DURATION CONNECTIONS COLDSTART_RUNS SEED_USERS; do require_number "BENCH_$var" "${!var}"; done
+require_number BENCH_WARMUP "$WARMUP" 0
+require_number BENCH_NOISE_RETRIES "$NOISE_RETRIES" 0
 [ "$(nproc)" -ge 2 ] || die "the benchmark pins the server to core 0 and wrk to core 1: it needs 2 cores, this machine has $(nproc)"
 
 # wants ROW: true when this run measures ROW (all rows unless --only narrows them).
@@ -60,8 +58,8 @@ wants() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 TRIPLE="$(host_triple)"
 BENCH_BUILD="$CARGO_TARGET_DIR/bench"
 mkdir -p "$BENCH_BUILD"
-BUILD_COMMANDS=()
-# run_build DESCRIPTION CMD...: runs a build step under nice, records it for the report.
+# run_build DESCRIPTION CMD...: runs a build step under nice, records it for the report
+# (the cargo builds of scripts/lib/build.sh record themselves in BUILD_COMMANDS).
 run_build() {
   local what="$1"; shift
   step "$what"
@@ -77,18 +75,9 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 info "$(wrk -v 2>&1 | head -n1 | cut -c1-40); $(go version); node $(node --version)"
 
-run_build "Building the service module (wasm32-wasip1, release)" cargo build --release --locked
-run_build "Building the service natively (release, the baseline row)" \
-  cargo build --release --locked --target host-tuple --bin edge_service
-[ -x "$(native_service_bin)" ] || die "the native build finished but $(native_service_bin) is missing"
-if wants edge-host; then
-  step "Building edge-host (release)"
-  BUILD_COMMANDS+=("(cd host && cargo build --release --locked)")
-  [ -f host/src/main.rs ] || die "host/ has no edge-host sources; the benchmark needs edge-host"
-  (cd host && nice cargo build --release --locked 2>&1 | sed 's/^/    /' >&2) \
-    || die "edge-host did not build; the cargo output above says why"
-  [ -x "$(edge_host_bin)" ] || die "edge-host was not built at $(edge_host_bin)"
-fi
+build_module
+build_native_service
+if wants edge-host; then build_edge_host; fi
 
 step "Building the Go peer (standard library only, offline)"
 BUILD_COMMANDS+=("(cd bench/peers/go-nethttp && GOFLAGS=-mod=mod GOPROXY=off go build -trimpath -o target/bench/go-nethttp .)")

@@ -20,14 +20,10 @@ FIRST="${3:-1}"
 WORK="$(mktemp -d /tmp/edge-fuzz.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 
-step "Building the conformance guest (wasm32-wasip1, release) and edge-host"
-nice cargo build --release --quiet -p conformance-guest
-(cd host && nice cargo build --release --quiet) || die "edge-host does not build (host/)"
-GUEST="$CARGO_TARGET_DIR/wasm32-wasip1/release/conformance_guest.wasm"
-[ -f "$GUEST" ] || die "the guest was not built at $GUEST"
-cp "$GUEST" "$WORK/conformance_guest.wasm"
+build_conformance_guest
+build_edge_host
+cp "$(conformance_guest_path)" "$WORK/conformance_guest.wasm"
 EDGE_HOST="$(edge_host_bin)"
-[ -x "$EDGE_HOST" ] || die "edge-host is not built at $EDGE_HOST"
 
 if command -v wasmedge >/dev/null 2>&1; then
   OTHER=(wasmedge run)

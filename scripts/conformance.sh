@@ -83,11 +83,7 @@ expected_on() {
 }
 
 step "Checking tools (rust target wasm32-wasip1, wat2wasm, python3)"
-command -v cargo >/dev/null 2>&1 || die "cargo is not installed; run scripts/setup.sh (or install rustup) first"
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
-  info "adding the wasm32-wasip1 Rust target"
-  rustup target add wasm32-wasip1 >/dev/null
-fi
+ensure_toolchain
 command -v wat2wasm >/dev/null 2>&1 || apt_install wabt
 command -v python3 >/dev/null 2>&1 || apt_install python3
 
@@ -95,15 +91,12 @@ step "Checking the outcome recorder (tests/conformance-peer/test_outcomes.py)"
 python3 -m unittest -q tests/conformance-peer/test_outcomes.py 2>"$WORK/unittest.err" ||
   die "outcomes.py fails its own tests: $(tail -n 20 "$WORK/unittest.err")"
 
-step "Building the conformance guest and the service module (wasm32-wasip1, release)"
-nice cargo build --release --quiet -p conformance-guest
-nice cargo build --release --quiet
-GUEST="$CARGO_TARGET_DIR/wasm32-wasip1/release/conformance_guest.wasm"
-[ -f "$GUEST" ] || die "the guest was not built at $GUEST"
+build_conformance_guest
+build_module
+GUEST="$(conformance_guest_path)"
 
 if [ "${EDGE_RUNTIME:-}" = edge-host ] || { [ -z "${EDGE_RUNTIME:-}" ] && ! command -v wasmedge >/dev/null 2>&1; }; then
-  step "Building edge-host (release)"
-  (cd host && nice cargo build --release --quiet) || die "edge-host does not build; see the errors above (host/)"
+  build_edge_host
 fi
 select_runtime
 info "runtime: $EDGE_RUNTIME (${RUNTIME_CMD[*]}), expecting the behaviour of WasmEdge $ABI"

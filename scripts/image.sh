@@ -35,10 +35,8 @@
 # x86_64-unknown-linux-musl into target/), IMAGE_NAME (edge-service), IMAGE_TAG
 # (latest), IMAGE_OUT_DIR, SOURCE_DATE_EPOCH.
 set -euo pipefail
-requested_module="${WASM_MODULE:-}"
+# common.sh keeps an explicit WASM_MODULE; unset, it is the release build.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-# common.sh sets WASM_MODULE to the release build; an explicit one wins.
-WASM_MODULE="${requested_module:-$WASM_MODULE}"
 
 usage() {
   cat <<EOF
@@ -74,9 +72,8 @@ PORT_IN_IMAGE=8080
 RUNNER_HOST_IN_IMAGE="/edge-host"
 RUNNER_CWASM_IN_IMAGE="/edge_service.cwasm"
 RUNNER_USER="65532:65532"
-MUSL_TARGET="x86_64-unknown-linux-musl"
 
-[[ "$SOURCE_DATE_EPOCH" =~ ^[0-9]+$ ]] || die "SOURCE_DATE_EPOCH must be a number of seconds, not '$SOURCE_DATE_EPOCH'"
+require_number SOURCE_DATE_EPOCH "$SOURCE_DATE_EPOCH" 0
 [[ "$IMAGE_TAG" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || die "IMAGE_TAG '$IMAGE_TAG' is not a valid image tag"
 NAME_RE='^([a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$'
 [[ "$IMAGE_NAME" =~ $NAME_RE ]] \
@@ -188,13 +185,8 @@ if [ "$WASM_ONLY" = 0 ]; then
     step "Runner image: using the static edge-host $EDGE_HOST_STATIC"
     [ -x "$EDGE_HOST_STATIC" ] || die "EDGE_HOST_STATIC=$EDGE_HOST_STATIC is not an executable file"
   else
-    step "Runner image: building a static edge-host ($MUSL_TARGET; the first build compiles wasmtime, 5-8 min on 2 cores)"
-    command -v rustup >/dev/null 2>&1 || die "rustup is not on PATH: run scripts/setup.sh first"
-    rustup target list --installed | grep -qx "$MUSL_TARGET" || rustup target add "$MUSL_TARGET"
-    apt_install musl-tools
-    (cd "$REPO_ROOT/host" && nice cargo build --locked --release --target "$MUSL_TARGET") \
-      || die "building edge-host for $MUSL_TARGET failed (see the cargo output above)"
-    EDGE_HOST_STATIC="$CARGO_TARGET_DIR/$MUSL_TARGET/release/edge-host"
+    build_static_edge_host
+    EDGE_HOST_STATIC="$(static_edge_host_bin)"
   fi
   # A dynamic binary would need a loader and libraries the image does not have.
   if readelf --program-headers --wide "$EDGE_HOST_STATIC" | grep -q 'Requesting program interpreter'; then

@@ -20,7 +20,7 @@
 # the same), so functions have names natively and, through edge-host's perf
 # map (EDGE_HOST_PERFMAP=1), inside the guest too. Never part of scripts/test.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-cd "$REPO_ROOT"
+cd "$REPO_ROOT" || exit 1
 
 BUILD=1
 OUT=""
@@ -40,17 +40,13 @@ apt_install valgrind strace linux-perf wrk util-linux python3
 
 TRIPLE="$(host_triple)"
 NATIVE="$CARGO_TARGET_DIR/$TRIPLE/profiling/edge_service"
-MODULE="$CARGO_TARGET_DIR/wasm32-wasip1/profiling/edge_service.wasm"
-EDGE_HOST="$CARGO_TARGET_DIR/$TRIPLE/release/edge-host"
+MODULE="$(module_path profiling)"
+EDGE_HOST="$(edge_host_bin)"
 if [ "$BUILD" = 1 ]; then
-  step "Building the service natively and as a module (profile 'profiling': release code, symbols kept)"
-  nice cargo build --locked --profile profiling --target host-tuple --bin edge_service 2>&1 | sed 's/^/    /' >&2 \
-    || die "the native profiling build failed; the cargo output above says why"
-  nice cargo build --locked --profile profiling --bin edge_service 2>&1 | sed 's/^/    /' >&2 \
-    || die "the module's profiling build failed; the cargo output above says why"
-  step "Building edge-host (release)"
-  (cd host && nice cargo build --release --locked 2>&1 | sed 's/^/    /' >&2) \
-    || die "edge-host did not build; the cargo output above says why"
+  # Profile 'profiling': the release code with its symbols kept.
+  build_native_service profiling
+  build_module profiling
+  build_edge_host
 fi
 for built in "$NATIVE" "$MODULE" "$EDGE_HOST"; do
   [ -f "$built" ] || die "$built is missing; run scripts/profile.sh without --no-build"

@@ -16,12 +16,9 @@
 #
 # Arguments are passed to pytest (e.g. -k reproducible, -x).
 set -euo pipefail
-requested_module="${WASM_MODULE:-}"
+# common.sh keeps an explicit WASM_MODULE (and exports it); unset, it is the release build.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$REPO_ROOT/scripts/lib/venv.sh"
-# common.sh sets WASM_MODULE to the release build; an explicit one wins.
-WASM_MODULE="${requested_module:-$WASM_MODULE}"
-export WASM_MODULE
 
 step "Deployment tests: checking the inputs"
 [ -f "$WASM_MODULE" ] || die "no Wasm module at $WASM_MODULE: build it first with 'cargo build --release' at the repository root (or set WASM_MODULE)"
@@ -42,12 +39,9 @@ for bin in dockerd crun unshare readelf; do
 done
 [ -x /usr/bin/docker ] || die "/usr/bin/docker (Debian's docker.io client) is missing"
 
-step "Building the static edge-host for the runner image (x86_64-unknown-linux-musl; 5-8 min the first time)"
-rustup target list --installed | grep -qx x86_64-unknown-linux-musl || rustup target add x86_64-unknown-linux-musl
-apt_install musl-tools
-(cd "$REPO_ROOT/host" && nice cargo build --locked --release --target x86_64-unknown-linux-musl) \
-  || die "building edge-host for x86_64-unknown-linux-musl failed (see the cargo output above)"
-export EDGE_HOST_STATIC="$CARGO_TARGET_DIR/x86_64-unknown-linux-musl/release/edge-host"
+build_static_edge_host
+EDGE_HOST_STATIC="$(static_edge_host_bin)"
+export EDGE_HOST_STATIC
 
 step "Preparing the Python test environment (pytest, kubernetes-validate, check-jsonschema, hadolint)"
 ensure_py_venv "$REPO_ROOT/tests/deploy/requirements.txt"
@@ -72,6 +66,7 @@ stop_engine() {
   if [ -f "$dir/cgroup-parent" ]; then
     cgroup="/sys/fs/cgroup/pids/$(cat "$dir/cgroup-parent")"
     if [ -d "$cgroup" ]; then
+      # shellcheck disable=SC2038 # the files hold process ids, one per line
       find "$cgroup" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
     fi
     for cgroup in /sys/fs/cgroup/*/"$(cat "$dir/cgroup-parent")"; do

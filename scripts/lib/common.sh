@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the project's scripts: loud step logging, the paths of
 # the build outputs, and the choice of Wasm runtime (wasmedge or edge-host).
 # Source it; do not run it.
@@ -19,6 +20,14 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 info() { printf '    %s\n' "$*" >&2; }
 # die MESSAGE: prints an actionable error and exits 1.
 die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# require_number NAME VALUE [0]: dies unless VALUE is a whole number above 0 (with a
+# third argument 0: a whole number, 0 allowed); NAME is the setting's name for the message.
+require_number() {
+  local pattern='^[1-9][0-9]*$' what="a positive whole number"
+  [ "${3:-1}" = 0 ] && pattern='^[0-9]+$' what="a whole number"
+  [[ "$2" =~ $pattern ]] || die "$1 must be $what, not '$2'"
+}
 
 # The native target triple (where edge-host and the native service build go).
 host_triple() { rustc -vV | sed -n 's/^host: //p'; }
@@ -63,13 +72,19 @@ select_runtime() {
   case "$choice" in
     wasmedge)
       command -v wasmedge >/dev/null 2>&1 || die "EDGE_RUNTIME=wasmedge but wasmedge is not on PATH"
+      # shellcheck disable=SC2034 # RUNTIME_CMD is for the scripts that source this file
       RUNTIME_CMD=(wasmedge run) ;;
     edge-host)
       local bin; bin="$(edge_host_bin)"
       [ -x "$bin" ] || die "edge-host is not built at $bin; run scripts/setup.sh"
+      # shellcheck disable=SC2034
       RUNTIME_CMD=("$bin" run) ;;
     *) die "EDGE_RUNTIME must be 'wasmedge' or 'edge-host', not '$choice'" ;;
   esac
   EDGE_RUNTIME="$choice"
   export EDGE_RUNTIME
 }
+
+# The builds every script shares (toolchain check, module, edge-host, native service).
+# shellcheck source=scripts/lib/build.sh
+source "$REPO_ROOT/scripts/lib/build.sh"

@@ -94,6 +94,7 @@ db_start() {
 db_start_private_servers() {
   db_start mariadb "$EDGE_DB_ROOT/mariadb" >/dev/null
   db_start postgres "$EDGE_DB_ROOT/postgres" >/dev/null
+  # shellcheck disable=SC2034 # DB_REDIS_URL is for the scripts that source this file
   DB_REDIS_URL=$(db_start redis "$EDGE_DB_ROOT/redis")
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A private Python environment for the project's Python-based checks (the
 # deployment tests and their validators), kept in target/py-venv so it is cached
 # with the other build outputs and never touches the system's Python.

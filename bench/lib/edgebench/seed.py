@@ -2,11 +2,13 @@
 
 Each server starts empty; the benchmark creates ``count`` users through the
 real ``POST /api/users`` on one keep-alive connection and checks that they got
-the ids 1..count, which is what the wrk script then walks through.
+the ids 1..count, which is what the wrk script then walks through. Also the
+seeder of scripts/bench-backends.sh: ``python3 -m edgebench.seed PORT COUNT``.
 """
 
 import http.client
 import json
+import sys
 
 
 class SeedError(RuntimeError):
@@ -47,3 +49,18 @@ def seed_users(port, count):
         raise SeedError(f"seeding users failed: {error}") from error
     finally:
         conn.close()
+
+
+def main(argv):
+    """``python3 -m edgebench.seed PORT COUNT``: seeds a running service from a shell
+    script (scripts/bench-backends.sh); exits 1 with the sentence on any surprise."""
+    if len(argv) != 2 or not all(arg.isdigit() for arg in argv):
+        sys.exit("usage: python3 -m edgebench.seed PORT COUNT")
+    try:
+        seed_users(int(argv[0]), int(argv[1]))
+    except SeedError as error:
+        sys.exit(f"seeding failed: {error}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
