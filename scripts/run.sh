@@ -2,8 +2,9 @@
 # Runs the service on PORT (default 8080) with the embedded memory store:
 # sets the machine up if needed, builds the module, and serves it with `wasmedge`
 # when it is on PATH, else with edge-host. EDGE_RUNTIME=wasmedge|edge-host forces one.
-# Every variable the service reads (PORT, HOST, LOG_FORMAT, LOG_LEVEL, ...) is passed
-# through to the module with --env, because WasmEdge does not inherit the environment.
+# Every variable the service reads (PORT, HOST, LOG_FORMAT, LOG_LEVEL, ...: the list
+# `edge_service --print-env-spec` prints) is passed through to the module with --env,
+# because WasmEdge does not inherit the environment.
 #
 # With wasmedge the module is compiled ahead of time once (`wasmedge compile
 # --optimize 3`) into target/wasmedge-aot/, named by the module's SHA-256 and the
@@ -27,12 +28,14 @@ else
 fi
 select_runtime
 
+# The names come from the service's own declaration (src/config/variables.rs, written
+# out as src/config/variables.txt: `edge_service --print-env-spec`).
+variables="$REPO_ROOT/src/config/variables.txt"
+[ -s "$variables" ] || die "$variables is missing or empty: run bash scripts/env-spec.sh"
 env_flags=(--env "PORT=${PORT:-8080}")
-for name in HOST LOG_FORMAT LOG_LEVEL MAX_BODY_BYTES MAX_BUFFERED_BODY_BYTES MAX_CONNECTIONS FIRST_BYTE_TIMEOUT_SECS \
-    READ_TIMEOUT_SECS IDLE_TIMEOUT_SECS CORS_ALLOW_ORIGIN DATABASE_URL REDIS_URL CACHE_TTL_SECS CACHE_TIMEOUT_MS \
-    DB_TIMEOUT_MS DB_POOL_SIZE; do
-  if [ -n "${!name+x}" ]; then env_flags+=(--env "$name=${!name}"); fi
-done
+while read -r name; do
+  if [ "$name" != PORT ] && [ -n "${!name+x}" ]; then env_flags+=(--env "$name=${!name}"); fi
+done <"$variables"
 
 # wasmedge_aot_module MODULE: prints the path of MODULE compiled by `wasmedge compile`,
 # compiling it first unless the cache already holds it. The file appears under its

@@ -1,9 +1,12 @@
-//! The `edge_service` binary: read configuration, start telemetry, bind, serve.
+//! The `edge_service` binary: read configuration, start telemetry, bind, serve
+//! (or, with `--print-env-spec`, print the environment variables it reads).
 //! All logic lives in the library so tests can drive it directly.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use edge_service::config::variables::SpecFormat;
 #[cfg(unix)]
 use edge_service::http::shutdown;
 use edge_service::store::{self, UserStore};
@@ -44,7 +47,28 @@ async fn shutdown_requested() {
     std::future::pending::<()>().await;
 }
 
+/// Writes the declaration of the service's environment variables on stdout
+/// (`--print-env-spec[=names|markdown]`), without reading the environment or serving.
+fn print_env_spec(format: SpecFormat) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(format.render().as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("edge-service: cannot write the variables to stdout: {error}");
+            ExitCode::from(EXIT_START_FAILED)
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    match SpecFormat::requested(std::env::args_os().skip(1)) {
+        Ok(None) => {}
+        Ok(Some(format)) => return print_env_spec(format),
+        Err(error) => {
+            eprintln!("edge-service: unknown argument {error}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    }
     let config = match Config::from_env(std::env::vars_os()) {
         Ok(config) => config,
         Err(error) => {

@@ -159,10 +159,6 @@ impl DatabaseConfig {
     /// Default `DB_POOL_SIZE`.
     pub const DEFAULT_POOL_SIZE: usize = 8;
 
-    /// The variables this part reads.
-    pub const VARIABLES: &'static [&'static str] =
-        &["DATABASE_URL", "REDIS_URL", "CACHE_TTL_SECS", "CACHE_TIMEOUT_MS", "DB_TIMEOUT_MS", "DB_POOL_SIZE"];
-
     /// Reads the storage variables through `get`.
     pub(super) fn from_env<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ConfigError> {
         let mut config = Self::default();

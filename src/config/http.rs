@@ -64,17 +64,6 @@ impl HttpConfig {
     /// Default `IDLE_TIMEOUT_SECS`.
     pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 60;
 
-    /// The variables this part reads.
-    pub const VARIABLES: &'static [&'static str] = &[
-        "MAX_BODY_BYTES",
-        "MAX_BUFFERED_BODY_BYTES",
-        "MAX_CONNECTIONS",
-        "FIRST_BYTE_TIMEOUT_SECS",
-        "READ_TIMEOUT_SECS",
-        "IDLE_TIMEOUT_SECS",
-        "CORS_ALLOW_ORIGIN",
-    ];
-
     /// Reads the HTTP variables through `get`.
     pub(super) fn from_env<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ConfigError> {
         let mut config = Self::default();

@@ -3,11 +3,13 @@
 //! Inside WasmEdge the environment is exactly the `--env NAME=VALUE` flags given to the
 //! runtime. Every variable has a default, and every bad value is reported with the
 //! variable, the value and what was expected, so `main` can print one line and exit 2.
+//! The variables themselves are declared once, in [`variables`].
 
 mod database;
 mod error;
 mod http;
 mod log;
+pub mod variables;
 
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -55,20 +57,25 @@ impl Config {
         I: IntoIterator<Item = (OsString, OsString)>,
     {
         let env = Environment::collect(vars)?;
+        Self::from_lookup(|name| env.get(name))
+    }
+
+    /// Reads the settings through `get`, which gives a variable's value by name.
+    fn from_lookup<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ConfigError> {
         let mut config = Config::default();
-        if let Some(value) = env.get("HOST") {
+        if let Some(value) = get("HOST") {
             config.host = value
                 .parse()
                 .map_err(|_| ConfigError::invalid("HOST", value, "an IP address such as 0.0.0.0 or ::"))?;
         }
-        if let Some(value) = env.get("PORT") {
+        if let Some(value) = get("PORT") {
             config.port = value
                 .parse()
                 .map_err(|_| ConfigError::invalid("PORT", value, "a TCP port number from 0 to 65535"))?;
         }
-        config.log = LogConfig::from_env(|name| env.get(name))?;
-        config.http = HttpConfig::from_env(|name| env.get(name))?;
-        config.database = DatabaseConfig::from_env(|name| env.get(name))?;
+        config.log = LogConfig::from_env(&get)?;
+        config.http = HttpConfig::from_env(&get)?;
+        config.database = DatabaseConfig::from_env(&get)?;
         Ok(config)
     }
 
@@ -84,21 +91,16 @@ struct Environment {
 }
 
 impl Environment {
-    /// Names the service reads; a non-UTF-8 value for one of them is an error,
-    /// while other variables are none of our business.
-    const KNOWN: &'static [&'static str] = &["HOST", "PORT", "LOG_FORMAT", "LOG_LEVEL"];
-
     fn collect<I>(vars: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = (OsString, OsString)>,
     {
         let mut collected = Vec::new();
         for (name, value) in vars {
+            // A non-UTF-8 value of a declared variable is an error; other variables
+            // are none of our business.
             let Some(name) = name.to_str() else { continue };
-            if !Self::KNOWN.contains(&name)
-                && !HttpConfig::VARIABLES.contains(&name)
-                && !DatabaseConfig::VARIABLES.contains(&name)
-            {
+            if !variables::is_declared(name) {
                 continue;
             }
             let value = value.into_string().map_err(|raw| ConfigError::NotUnicode {
