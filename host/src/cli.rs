@@ -1,7 +1,9 @@
 //! The command line: `edge-host run [OPTIONS] MODULE [ARGS]...`, the
 //! `wasmedge`-style `edge-host [OPTIONS] MODULE [ARGS]...` without `run`, and
-//! `edge-host compile IN.wasm OUT.cwasm`. Host messages go to stderr prefixed
-//! `edge-host: `; the exit status is the guest's.
+//! `edge-host compile IN.wasm OUT.cwasm`. clap parses every value into its
+//! type ([`RunConfig`]'s), so a malformed one is refused before anything
+//! starts (clap's message, exit status 2). Host messages go to stderr
+//! prefixed `edge-host: `; the exit status is the guest's.
 //!
 //! A container image can only pass settings through its environment, so the
 //! sandbox and shutdown flags fall back to `EDGE_HOST_*` variables and
@@ -11,17 +13,36 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, FromArgMatches, Subcommand};
 
-use crate::runner::{self, RunConfig, RunError};
+use crate::run_config::{DirMapping, EnvVar, RunConfig};
+use crate::runner::{self, RunError};
+use crate::sandbox::RuleSpec;
 use crate::shutdown::DEFAULT_SHUTDOWN_TIMEOUT;
 
-/// Runs wasm32-wasip1 modules written for WasmEdge's socket extension.
-#[derive(Debug, Parser)]
-#[command(name = "edge-host", version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
+/// The command line's definition: the `run` flags at the top level (so
+/// `edge-host [OPTIONS] MODULE [ARGS]...` runs the module, like `wasmedge
+/// MODULE`) and the subcommands. A subcommand name in first position selects
+/// the subcommand; any other first argument belongs to the bare `run` form.
+fn command_line() -> clap::Command {
+    let top = Command::augment_subcommands(RunArgs::augment_args(clap::Command::new("edge-host")));
+    top.version(env!("CARGO_PKG_VERSION"))
+        .about(env!("CARGO_PKG_DESCRIPTION"))
+        .long_about(None)
+        .args_conflicts_with_subcommands(true)
+        .subcommand_negates_reqs(true)
+}
+
+/// Parses `argv` into the command it asks for (the bare form is `run`).
+fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Command, clap::Error> {
+    let mut cli = command_line();
+    let matches = cli.try_get_matches_from_mut(argv)?;
+    let command = if matches.subcommand().is_some() {
+        Command::from_arg_matches(&matches)
+    } else {
+        RunArgs::from_arg_matches(&matches).map(Command::Run)
+    };
+    command.map_err(|e| e.format(&mut cli))
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,19 +53,22 @@ enum Command {
     Compile(CompileArgs),
 }
 
+/// The flags of `run`, also accepted without the subcommand. (clap
+/// validates their `EDGE_HOST_*` fallbacks at the top level even when a
+/// subcommand follows, so `compile` too refuses a malformed one.)
 #[derive(Debug, Args)]
 struct RunArgs {
     /// Environment variable for the guest (repeatable); without --inherit-env the
     /// guest sees only these.
     #[arg(long = "env", value_name = "NAME=VALUE")]
-    env: Vec<String>,
+    env: Vec<EnvVar>,
     /// Also give the guest edge-host's own environment, except its `EDGE_HOST_*`
     /// settings (--env wins over an inherited variable of the same name).
     #[arg(long = "inherit-env")]
     inherit_env: bool,
     /// Give the guest a host directory: GUEST:HOST[:readonly], or PATH for both.
     #[arg(long = "dir", value_name = "GUEST:HOST")]
-    dir: Vec<String>,
+    dir: Vec<DirMapping>,
     /// Allow sock_connect/sock_send_to to HOST:PORT (CIDR and `*` port allowed; repeatable).
     #[arg(
         long = "allow-connect",
@@ -52,7 +76,7 @@ struct RunArgs {
         env = "EDGE_HOST_ALLOW_CONNECT",
         value_delimiter = ','
     )]
-    allow_connect: Vec<String>,
+    allow_connect: Vec<RuleSpec>,
     /// Allow sock_bind to ADDR:PORT (CIDR and `*` port allowed; repeatable).
     #[arg(
         long = "allow-listen",
@@ -60,7 +84,7 @@ struct RunArgs {
         env = "EDGE_HOST_ALLOW_LISTEN",
         value_delimiter = ','
     )]
-    allow_listen: Vec<String>,
+    allow_listen: Vec<RuleSpec>,
     /// Cap the guest's linear memory at this many MiB (memory.grow fails beyond).
     #[arg(long = "max-memory", value_name = "MIB", env = "EDGE_HOST_MAX_MEMORY")]
     max_memory: Option<u64>,
@@ -83,25 +107,12 @@ struct CompileArgs {
     output: PathBuf,
 }
 
-/// Inserts `run` when the first argument is not a subcommand or a
-/// top-level flag, so `edge-host MODULE ...` works like `wasmedge MODULE`.
-fn with_implicit_run(mut argv: Vec<OsString>) -> Vec<OsString> {
-    let explicit = ["run", "compile", "help", "-h", "--help", "-V", "--version"];
-    if let Some(first) = argv.get(1) {
-        if !explicit.iter().any(|e| first == *e) {
-            argv.insert(1, OsString::from("run"));
-        }
-    }
-    argv
-}
-
 /// Parses `argv` and runs the command. Returns the process exit status, or
 /// the error that stopped edge-host before or around the guest (status 1,
 /// printed by `main` with its causes). A command line clap refuses is
 /// reported by clap itself (status 2; `--help` and `--version` exit 0).
 pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> Result<i32, RunError> {
-    let cli = Cli::parse_from(with_implicit_run(argv.into_iter().collect()));
-    match cli.command {
+    match parse(argv).unwrap_or_else(|err| err.exit()) {
         Command::Run(args) => run(args),
         Command::Compile(args) => compile(&args.input, &args.output).map(|()| 0),
     }
@@ -115,20 +126,18 @@ const OWN_SETTINGS_PREFIX: &str = "EDGE_HOST_";
 /// `explicit` ones. A variable that is not UTF-8 is left out with a warning.
 fn guest_environment(
     inherited: impl IntoIterator<Item = (OsString, OsString)>,
-    explicit: Vec<String>,
-) -> Vec<String> {
-    let explicit_names: Vec<&str> =
-        explicit.iter().map(|e| e.split_once('=').map_or(e.as_str(), |(n, _)| n)).collect();
+    explicit: Vec<EnvVar>,
+) -> Vec<EnvVar> {
     let mut environment = Vec::new();
     for (name, value) in inherited {
         let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else {
             eprintln!("edge-host: not passing {} to the guest: it is not UTF-8", name.to_string_lossy());
             continue;
         };
-        if name.starts_with(OWN_SETTINGS_PREFIX) || explicit_names.contains(&name) {
+        if name.starts_with(OWN_SETTINGS_PREFIX) || explicit.iter().any(|e| e.key == name) {
             continue;
         }
-        environment.push(format!("{name}={value}"));
+        environment.push(EnvVar { key: name.to_string(), value: Some(value.to_string()) });
     }
     environment.extend(explicit);
     environment
@@ -192,12 +201,20 @@ mod tests {
         SETTINGS_ENV.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The run flags of `argv`, with or without the `run` subcommand.
     fn parse_run(items: &[&str]) -> Result<RunArgs, clap::Error> {
-        let cli = Cli::try_parse_from(argv(items))?;
-        let Command::Run(args) = cli.command else {
-            panic!("expected run");
-        };
-        Ok(args)
+        match parse(argv(items))? {
+            Command::Run(args) => Ok(args),
+            Command::Compile(_) => panic!("expected run"),
+        }
+    }
+
+    fn env(items: &[&str]) -> Vec<EnvVar> {
+        items.iter().map(|e| e.parse().unwrap()).collect()
+    }
+
+    fn texts<T: ToString>(items: &[T]) -> Vec<String> {
+        items.iter().map(ToString::to_string).collect()
     }
 
     fn vars(items: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
@@ -205,34 +222,45 @@ mod tests {
     }
 
     #[test]
-    fn module_without_run_gets_an_implicit_run() {
-        assert_eq!(with_implicit_run(argv(&["e", "m.wasm"])), argv(&["e", "run", "m.wasm"]));
+    fn the_command_line_definition_is_consistent() {
+        command_line().debug_assert();
+    }
+
+    #[test]
+    fn module_without_run_is_the_run_command() {
+        let _env = settings_env_lock();
+        let bare = parse_run(&["e", "--env", "A=1", "m.wasm", "x"]).unwrap();
+        let explicit = parse_run(&["e", "run", "--env", "A=1", "m.wasm", "x"]).unwrap();
+        assert_eq!((&bare.env, &bare.module, &bare.args), (&explicit.env, &explicit.module, &explicit.args));
+        assert_eq!(bare.module, PathBuf::from("m.wasm"));
+        let Command::Compile(compile) = parse(argv(&["e", "compile", "a", "b"])).unwrap() else {
+            panic!("expected compile");
+        };
+        assert_eq!((compile.input, compile.output), (PathBuf::from("a"), PathBuf::from("b")));
+        let version = parse(argv(&["e", "--version"])).unwrap_err();
+        assert_eq!(version.kind(), clap::error::ErrorKind::DisplayVersion);
+        let nothing = parse(argv(&["e"])).unwrap_err();
         assert_eq!(
-            with_implicit_run(argv(&["e", "--env", "A=1", "m.wasm"])),
-            argv(&["e", "run", "--env", "A=1", "m.wasm"])
+            (nothing.kind(), nothing.exit_code()),
+            (clap::error::ErrorKind::MissingRequiredArgument, 2)
         );
-        assert_eq!(with_implicit_run(argv(&["e", "compile", "a", "b"])), argv(&["e", "compile", "a", "b"]));
-        assert_eq!(with_implicit_run(argv(&["e", "--version"])), argv(&["e", "--version"]));
     }
 
     #[test]
     fn guest_arguments_after_the_module_pass_through_verbatim() {
         let _env = settings_env_lock();
-        let cli =
-            Cli::try_parse_from(argv(&["e", "run", "--env", "PORT=1", "m.wasm", "--flag", "-x", "pos"]))
-                .unwrap();
-        let Command::Run(args) = cli.command else {
-            panic!("expected run");
-        };
-        assert_eq!(args.env, vec!["PORT=1"]);
+        let args = parse_run(&["e", "run", "--env", "PORT=1", "m.wasm", "--flag", "-x", "pos"]).unwrap();
+        assert_eq!(args.env, env(&["PORT=1"]));
         assert_eq!(args.module, PathBuf::from("m.wasm"));
         assert_eq!(args.args, argv(&["--flag", "-x", "pos"]));
+        let bare = parse_run(&["e", "m.wasm", "run", "--x"]).unwrap();
+        assert_eq!((bare.module, bare.args), (PathBuf::from("m.wasm"), argv(&["run", "--x"])));
     }
 
     #[test]
     fn repeatable_options_keep_their_order() {
         let _env = settings_env_lock();
-        let cli = Cli::try_parse_from(argv(&[
+        let args = parse_run(&[
             "e",
             "run",
             "--env",
@@ -241,18 +269,38 @@ mod tests {
             "B=2",
             "--allow-connect",
             "127.0.0.1:*",
+            "--dir",
+            "/a:/tmp",
+            "--dir",
+            "/b:/srv:readonly",
             "--max-memory",
             "64",
             "m.wasm",
-        ]))
+        ])
         .unwrap();
-        let Command::Run(args) = cli.command else {
-            panic!("expected run");
-        };
-        assert_eq!(args.env, vec!["A=1", "B=2"]);
-        assert_eq!(args.allow_connect, vec!["127.0.0.1:*"]);
+        assert_eq!(args.env, env(&["A=1", "B=2"]));
+        assert_eq!(texts(&args.allow_connect), ["127.0.0.1:*"]);
+        assert_eq!(texts(&args.dir), ["/a:/tmp", "/b:/srv:readonly"]);
+        assert!(args.dir[1].readonly);
         assert_eq!(args.max_memory, Some(64));
         assert_eq!(args.shutdown_timeout, 25, "the default suits Kubernetes' 30 s grace period");
+    }
+
+    #[test]
+    fn malformed_values_are_refused_by_the_parser() {
+        let _env = settings_env_lock();
+        for (flag, value, why) in [
+            ("--allow-connect", "nonsense", "is not HOST:PORT"),
+            ("--allow-listen", "0.0.0.0:http", "bad port"),
+            ("--allow-connect", "10.0.0.0/40:1", "bad prefix length"),
+            ("--env", "=1", "has no name"),
+            ("--dir", "/guest:", "host directory is empty"),
+        ] {
+            let err = parse_run(&["e", "run", flag, value, "m.wasm"]).expect_err(value);
+            assert_eq!((err.kind(), err.exit_code()), (clap::error::ErrorKind::ValueValidation, 2));
+            let message = err.to_string();
+            assert!(message.contains(flag) && message.contains(value) && message.contains(why), "{message}");
+        }
     }
 
     #[test]
@@ -265,22 +313,25 @@ mod tests {
             ("HOST", "0.0.0.0"),
         ]);
         assert_eq!(
-            guest_environment(inherited, Vec::new()),
-            vec!["PORT=8080", "LOG_FORMAT=json", "HOST=0.0.0.0"]
+            texts(&guest_environment(inherited, Vec::new())),
+            ["PORT=8080", "LOG_FORMAT=json", "HOST=0.0.0.0"]
         );
     }
 
     #[test]
     fn explicit_env_wins_over_an_inherited_variable_of_the_same_name() {
         let inherited = vars(&[("PORT", "8080"), ("HOST", "0.0.0.0"), ("EMPTY", "")]);
-        let explicit = vec!["PORT=9000".to_string(), "EXTRA=a=b".to_string(), "HOST".to_string()];
-        assert_eq!(guest_environment(inherited, explicit), vec!["EMPTY=", "PORT=9000", "EXTRA=a=b", "HOST"]);
+        let explicit = env(&["PORT=9000", "EXTRA=a=b", "HOST"]);
+        assert_eq!(
+            texts(&guest_environment(inherited, explicit)),
+            ["EMPTY=", "PORT=9000", "EXTRA=a=b", "HOST"]
+        );
     }
 
     #[test]
     fn explicit_env_alone_when_nothing_is_inherited() {
-        let explicit = vec!["A=1".to_string(), "EDGE_HOST_X=kept".to_string()];
-        assert_eq!(guest_environment(Vec::new(), explicit), vec!["A=1", "EDGE_HOST_X=kept"]);
+        let explicit = env(&["A=1", "EDGE_HOST_X=kept"]);
+        assert_eq!(texts(&guest_environment(Vec::new(), explicit)), ["A=1", "EDGE_HOST_X=kept"]);
     }
 
     #[test]
@@ -291,7 +342,7 @@ mod tests {
             (std::ffi::OsStr::from_bytes(b"N\xff").to_os_string(), OsString::from("v")),
             (OsString::from("GOOD"), OsString::from("yes")),
         ];
-        assert_eq!(guest_environment(inherited, Vec::new()), vec!["GOOD=yes"]);
+        assert_eq!(texts(&guest_environment(inherited, Vec::new())), ["GOOD=yes"]);
     }
 
     #[test]
@@ -300,7 +351,7 @@ mod tests {
         assert!(!parse_run(&["e", "run", "m.wasm"]).unwrap().inherit_env);
         let args = parse_run(&["e", "run", "--inherit-env", "--env", "A=1", "m.wasm", "x"]).unwrap();
         assert!(args.inherit_env);
-        assert_eq!((args.env, args.args), (vec!["A=1".to_string()], argv(&["x"])));
+        assert_eq!((args.env, args.args), (env(&["A=1"]), argv(&["x"])));
     }
 
     #[test]
@@ -316,6 +367,7 @@ mod tests {
             std::env::set_var(name, value);
         }
         let from_env = parse_run(&["e", "run", "m.wasm"]);
+        let bare_from_env = parse_run(&["e", "m.wasm"]);
         let flags_win = parse_run(&[
             "e",
             "run",
@@ -329,21 +381,31 @@ mod tests {
         ]);
         std::env::set_var("EDGE_HOST_MAX_MEMORY", "lots");
         let bad = parse_run(&["e", "run", "m.wasm"]);
+        std::env::set_var("EDGE_HOST_MAX_MEMORY", "48");
+        std::env::set_var("EDGE_HOST_ALLOW_LISTEN", "0.0.0.0:8080,oops");
+        let bad_rule = parse_run(&["e", "run", "m.wasm"]);
         for (name, _) in settings {
             std::env::remove_var(name);
         }
 
         let from_env = from_env.unwrap();
-        assert_eq!(from_env.allow_connect, vec!["127.0.0.1:5432", "10.0.0.0/8:*"]);
-        assert_eq!(from_env.allow_listen, vec!["0.0.0.0:8080"]);
+        assert_eq!(texts(&from_env.allow_connect), ["127.0.0.1:5432", "10.0.0.0/8:*"]);
+        assert_eq!(texts(&from_env.allow_listen), ["0.0.0.0:8080"]);
         assert_eq!(from_env.max_memory, Some(48));
         assert_eq!(from_env.shutdown_timeout, 3);
+        let bare_from_env = bare_from_env.unwrap();
+        assert_eq!(
+            (bare_from_env.allow_connect, bare_from_env.max_memory),
+            (from_env.allow_connect, Some(48))
+        );
         let flags_win = flags_win.unwrap();
-        assert_eq!(flags_win.allow_connect, vec!["[::1]:6379"]);
-        assert_eq!(flags_win.allow_listen, vec!["0.0.0.0:8080"]);
+        assert_eq!(texts(&flags_win.allow_connect), ["[::1]:6379"]);
+        assert_eq!(texts(&flags_win.allow_listen), ["0.0.0.0:8080"]);
         assert_eq!(flags_win.max_memory, Some(16));
         assert_eq!(flags_win.shutdown_timeout, 9);
         let error = bad.expect_err("a bad EDGE_HOST_MAX_MEMORY must be refused").to_string();
         assert!(error.contains("lots") && error.contains("--max-memory"), "{error}");
+        let error = bad_rule.expect_err("a bad EDGE_HOST_ALLOW_LISTEN must be refused").to_string();
+        assert!(error.contains("oops") && error.contains("--allow-listen"), "{error}");
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! Map of the crate:
 //! - [`cli`] — command line (`run`, `compile`, the bare `MODULE` form).
+//! - [`run_config`] — the typed run configuration (`--env`, `--dir`, rules).
 //! - [`runner`] — engine configuration, loading, instantiation, `_start`,
 //!   exit status.
 //! - [`cache`] — on-disk cache of compiled modules, checksummed.
@@ -43,6 +44,7 @@ pub mod perfmap;
 pub mod poll;
 pub mod preview1;
 pub mod report;
+pub mod run_config;
 pub mod runner;
 pub mod sandbox;
 pub mod shutdown;

@@ -19,6 +19,7 @@ use crate::perfmap;
 use crate::preview1::args_env::WasiStrings;
 use crate::preview1::process::ProcExit;
 use crate::report::{Chain, WasmtimeError};
+use crate::run_config::{DirMapping, RunConfig};
 use crate::sandbox::{RuleError, SandboxPolicy};
 use crate::shutdown;
 use crate::sys::MappedFile;
@@ -29,24 +30,6 @@ pub const TRAP_EXIT_CODE: i32 = 134;
 /// Modules at least this large get a progress line before compiling
 /// (compilation takes long enough to notice).
 const ANNOUNCE_COMPILE_BYTES: usize = 256 * 1024;
-
-/// Everything `run` needs, already parsed.
-#[derive(Debug, Default, Clone)]
-pub struct RunConfig {
-    pub module: PathBuf,
-    pub args: Vec<Vec<u8>>,
-    pub env: Vec<String>,
-    pub dirs: Vec<String>,
-    pub allow_connect: Vec<String>,
-    pub allow_listen: Vec<String>,
-    pub max_memory_mib: Option<u64>,
-    /// `--shutdown-timeout`: with a value, SIGTERM/SIGINT shut the guest's
-    /// listeners down and cut it after this long ([`crate::shutdown`]); `None`
-    /// keeps the signals' default actions.
-    pub shutdown_timeout: Option<std::time::Duration>,
-    /// Overrides the cache location (tests); `None` = [`cache::default_dir`].
-    pub cache_dir: Option<PathBuf>,
-}
 
 /// A failure before or around the guest (exit status 1). Each variant keeps
 /// the error that caused it as its source; [`crate::report::Chain`] prints
@@ -65,8 +48,8 @@ pub enum RunError {
     NotModuleArtifact { path: PathBuf },
     #[error("cannot write {}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
-    #[error("--dir {spec}: cannot open host directory `{}`", host.display())]
-    Dir { spec: String, host: PathBuf, source: std::io::Error },
+    #[error("--dir {dir}: cannot open host directory `{}`", dir.host.display())]
+    Dir { dir: DirMapping, source: std::io::Error },
     #[error("invalid sandbox rule")]
     Rule(#[from] RuleError),
     #[error(transparent)]
@@ -185,17 +168,12 @@ fn load_cached(
     Ok(module)
 }
 
-/// `--dir GUEST:HOST[:readonly]` (or `--dir PATH` for both) as a preopen.
-fn preopen(spec: &str) -> Result<FdEntry, RunError> {
-    let (guest, rest) = spec.split_once(':').unwrap_or((spec, spec));
-    let (host, readonly) = match rest.rsplit_once(':') {
-        Some((host, "readonly")) => (host, true),
-        _ => (rest, false),
-    };
-    let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority())
-        .map_err(|source| RunError::Dir { spec: spec.to_string(), host: host.into(), source })?;
-    let guest = canonical_guest(guest);
-    let (base, inheriting) = if readonly {
+/// A `--dir` mapping as a preopen.
+fn preopen(mapping: &DirMapping) -> Result<FdEntry, RunError> {
+    let dir = cap_std::fs::Dir::open_ambient_dir(&mapping.host, cap_std::ambient_authority())
+        .map_err(|source| RunError::Dir { dir: mapping.clone(), source })?;
+    let guest = canonical_guest(&mapping.guest);
+    let (base, inheriting) = if mapping.readonly {
         (rights::PREOPEN_BASE_READONLY, rights::PREOPEN_INHERITING_READONLY)
     } else {
         (rights::PREOPEN_BASE, rights::PREOPEN_INHERITING)
@@ -232,10 +210,10 @@ fn program_name(module: &Path) -> Vec<u8> {
 
 /// Builds the store with all host state for `config`.
 pub fn build_store(engine: &Engine, config: &RunConfig) -> Result<Store<HostState>, RunError> {
-    let preopens = config.dirs.iter().map(|d| preopen(d)).collect::<Result<Vec<_>, _>>()?;
+    let preopens = config.dirs.iter().map(preopen).collect::<Result<Vec<_>, _>>()?;
     let args =
         WasiStrings::new(std::iter::once(program_name(&config.module)).chain(config.args.iter().cloned()));
-    let env = WasiStrings::new(config.env.iter().map(|e| e.as_bytes().to_vec()));
+    let env = WasiStrings::new(config.env.iter().map(|e| e.to_string().into_bytes()));
     let sandbox = SandboxPolicy::from_rules(&config.allow_connect, &config.allow_listen)?;
     let mut store = Store::new(engine, HostState::new(args, env, FdTable::new(preopens), sandbox));
     if let Some(mib) = config.max_memory_mib {

@@ -5,11 +5,14 @@
 //! `sock_bind` are checked: an address matching no rule of its kind gets
 //! `ACCES` and one line on stderr naming it.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::str::FromStr;
 
 use crate::errno::Errno;
 
-/// A rule could not be parsed (reported at start, exit code 1).
+/// A rule that is malformed (the command line refuses it) or names a host
+/// that does not resolve (reported at start, exit status 1).
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
     #[error("`{0}` is not HOST:PORT (use [IPv6]:PORT for IPv6, `*` for any port)")]
@@ -22,19 +25,28 @@ pub enum RuleError {
     Resolve { rule: String, host: String, source: std::io::Error },
 }
 
-/// One allowed network (address + prefix length) and port (`None` = any).
+/// A rule as written, `HOST:PORT`, its syntax checked: HOST is `*`, an IP,
+/// a CIDR (`10.0.0.0/8`, `[fd00::/8]`) or a host name, PORT a number or
+/// `*`. Host names are looked up only by [`RuleSpec::resolve`], at start.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AddrRule {
-    network: IpAddr,
-    prefix: u8,
+pub struct RuleSpec {
+    text: String,
+    host: RuleHost,
+    /// `None` = any port.
     port: Option<u16>,
 }
 
-impl AddrRule {
-    /// Parses `HOST:PORT`, where HOST is `*`, an IP, a CIDR (`10.0.0.0/8`,
-    /// `[fd00::/8]`) or a host name (resolved now, one rule per address), and
-    /// PORT is a number or `*`.
-    pub fn parse(text: &str) -> Result<Vec<AddrRule>, RuleError> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RuleHost {
+    Any,
+    Network { ip: IpAddr, prefix: u8 },
+    Name(String),
+}
+
+impl FromStr for RuleSpec {
+    type Err = RuleError;
+
+    fn from_str(text: &str) -> Result<Self, RuleError> {
         let syntax = || RuleError::Syntax(text.to_string());
         let (host, port) = if let Some(rest) = text.strip_prefix('[') {
             let (host, after) = rest.split_once(']').ok_or_else(syntax)?;
@@ -53,11 +65,9 @@ impl AddrRule {
                     .map_err(|_| RuleError::Port { rule: text.to_string(), port: p.to_string() })?,
             ),
         };
+        let spec = |host| RuleSpec { text: text.to_string(), host, port };
         if host == "*" {
-            return Ok(vec![
-                AddrRule::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, port),
-                AddrRule::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0, port),
-            ]);
+            return Ok(spec(RuleHost::Any));
         }
         let (addr_text, prefix_text) = match host.split_once('/') {
             Some((a, p)) => (a, Some(p)),
@@ -72,16 +82,39 @@ impl AddrRule {
                     _ => return Err(RuleError::Prefix { rule: text.to_string(), prefix: p.to_string() }),
                 },
             };
-            return Ok(vec![AddrRule::new(ip, prefix, port)]);
+            return Ok(spec(RuleHost::Network { ip, prefix }));
         }
         if prefix_text.is_some() {
             return Err(syntax());
         }
-        let resolved = (host, port.unwrap_or(0)).to_socket_addrs().map_err(|source| RuleError::Resolve {
-            rule: text.to_string(),
-            host: host.to_string(),
-            source,
-        })?;
+        Ok(spec(RuleHost::Name(host.to_string())))
+    }
+}
+
+impl fmt::Display for RuleSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl RuleSpec {
+    /// The networks this rule allows: `*` is every IPv4 and IPv6 address, a
+    /// host name one rule per address it resolves to now.
+    pub fn resolve(&self) -> Result<Vec<AddrRule>, RuleError> {
+        let port = self.port;
+        let name = match &self.host {
+            RuleHost::Any => {
+                return Ok(vec![
+                    AddrRule::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0, port),
+                    AddrRule::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0, port),
+                ])
+            }
+            RuleHost::Network { ip, prefix } => return Ok(vec![AddrRule::new(*ip, *prefix, port)]),
+            RuleHost::Name(name) => name,
+        };
+        let resolved = (name.as_str(), port.unwrap_or(0))
+            .to_socket_addrs()
+            .map_err(|source| RuleError::Resolve { rule: self.text.clone(), host: name.clone(), source })?;
         let mut rules: Vec<AddrRule> = Vec::new();
         for addr in resolved {
             let ip = canonical(addr.ip());
@@ -92,7 +125,17 @@ impl AddrRule {
         }
         Ok(rules)
     }
+}
 
+/// One allowed network (address + prefix length) and port (`None` = any).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddrRule {
+    network: IpAddr,
+    prefix: u8,
+    port: Option<u16>,
+}
+
+impl AddrRule {
     fn new(network: IpAddr, prefix: u8, port: Option<u16>) -> Self {
         AddrRule { network: canonical(network), prefix, port }
     }
@@ -156,15 +199,16 @@ pub struct SandboxPolicy {
 }
 
 impl SandboxPolicy {
-    /// Builds the policy from the `--allow-connect` / `--allow-listen` values.
-    pub fn from_rules(connect: &[String], listen: &[String]) -> Result<Self, RuleError> {
+    /// Builds the policy from the `--allow-connect` / `--allow-listen`
+    /// rules, resolving host names now.
+    pub fn from_rules(connect: &[RuleSpec], listen: &[RuleSpec]) -> Result<Self, RuleError> {
         let mut policy =
             SandboxPolicy { enabled: !connect.is_empty() || !listen.is_empty(), ..SandboxPolicy::default() };
         for rule in connect {
-            policy.connect.extend(AddrRule::parse(rule)?);
+            policy.connect.extend(rule.resolve()?);
         }
         for rule in listen {
-            policy.listen.extend(AddrRule::parse(rule)?);
+            policy.listen.extend(rule.resolve()?);
         }
         Ok(policy)
     }
@@ -207,8 +251,12 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn parse(s: &str) -> Result<Vec<AddrRule>, RuleError> {
+        s.parse::<RuleSpec>()?.resolve()
+    }
+
     fn rule(s: &str) -> AddrRule {
-        let mut rules = AddrRule::parse(s).unwrap();
+        let mut rules = parse(s).unwrap();
         assert_eq!(rules.len(), 1, "{s}");
         rules.remove(0)
     }
@@ -249,25 +297,25 @@ mod tests {
 
     #[test]
     fn star_host_allows_every_address() {
-        let rules = AddrRule::parse("*:443").unwrap();
+        let rules = parse("*:443").unwrap();
         assert!(rules.iter().any(|r| r.matches(&addr("8.8.8.8:443"))));
         assert!(rules.iter().any(|r| r.matches(&addr("[2001:db8::1]:443"))));
         assert!(!rules.iter().any(|r| r.matches(&addr("8.8.8.8:80"))));
     }
 
     #[test]
-    fn host_names_resolve_at_parse_time() {
-        let rules = AddrRule::parse("localhost:6379").unwrap();
+    fn host_names_resolve_when_the_policy_is_built() {
+        let spec: RuleSpec = "localhost:6379".parse().unwrap();
+        assert_eq!(spec.to_string(), "localhost:6379");
+        let rules = spec.resolve().unwrap();
         assert!(rules.iter().any(|r| r.matches(&addr("127.0.0.1:6379"))));
     }
 
     #[test]
     fn malformed_rules_are_rejected() {
-        assert!(AddrRule::parse("127.0.0.1").is_err());
-        assert!(AddrRule::parse("127.0.0.1:99999").is_err());
-        assert!(AddrRule::parse("10.0.0.0/33:1").is_err());
-        assert!(AddrRule::parse("[::1:80").is_err());
-        assert!(AddrRule::parse(":80").is_err());
+        for bad in ["127.0.0.1", "127.0.0.1:99999", "10.0.0.0/33:1", "[::1:80", ":80", "host/8:1"] {
+            assert!(bad.parse::<RuleSpec>().is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -276,7 +324,7 @@ mod tests {
         assert!(open.check(Action::Connect, Some(addr("1.2.3.4:5"))).is_ok());
         assert!(open.check(Action::Listen, None).is_ok());
 
-        let mut policy = SandboxPolicy::from_rules(&[], &["0.0.0.0:8080".into()]).unwrap();
+        let mut policy = SandboxPolicy::from_rules(&[], &["0.0.0.0:8080".parse().unwrap()]).unwrap();
         assert!(policy.check(Action::Listen, Some(addr("0.0.0.0:8080"))).is_ok());
         assert_eq!(policy.check(Action::Listen, Some(addr("0.0.0.0:8081"))), Err(Errno::ACCES));
         assert_eq!(policy.check(Action::Connect, Some(addr("127.0.0.1:80"))), Err(Errno::ACCES));

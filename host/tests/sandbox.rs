@@ -118,11 +118,18 @@ fn udp_send_to_is_checked_like_connect() {
 }
 
 #[test]
-fn malformed_rules_are_refused_at_start() {
+fn malformed_rules_are_refused_by_the_command_line_parser() {
     let sb = Sandbox::new();
     let (code, err) = run_with(&sb, "bad_rule", &socket_guest(2, "bind", 0), &["--allow-listen", "nonsense"]);
-    assert_eq!(code, Some(1));
-    assert!(err.starts_with("edge-host: invalid sandbox rule"), "{err}");
+    assert_eq!(code, Some(2), "clap's status for a bad value: {err}");
+    assert!(err.contains("invalid value 'nonsense' for '--allow-listen"), "{err}");
+    assert!(err.contains("`nonsense` is not HOST:PORT"), "{err}");
+    let m = sb.module("bad_rule_env", &socket_guest(2, "bind", 0));
+    let out =
+        sb.command(&[m.to_str().unwrap()]).env("EDGE_HOST_ALLOW_CONNECT", "10.0.0.0/8:x").output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad port `x`"), "{err}");
 }
 
 /// Grows memory by `pages` and exits 1 if memory.grow returned -1, else 0.
