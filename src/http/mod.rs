@@ -1,7 +1,7 @@
 //! HTTP plumbing shared by every endpoint, independent of what the API does.
 //!
 //! - [`server`]: bind, the accept loop with the connection limit, hyper's settings.
-//! - [`idle`]: closes keep-alive connections that stay idle.
+//! - [`timeouts`]: closes connections whose request head stalls or that stay idle.
 //! - [`connections`]: the connection registry, shedding at the limit, lingering close.
 //! - [`shutdown`]: the drain signal connections watch, and the OS signals natively.
 //! - [`exchange`]: what every request gets: request id, CORS, metrics, the log line.
@@ -15,9 +15,9 @@ pub mod body;
 pub mod connections;
 pub mod cors;
 pub mod exchange;
-pub mod idle;
 pub mod query;
 pub mod request_id;
 pub mod response;
 pub mod server;
 pub mod shutdown;
+pub mod timeouts;

@@ -10,10 +10,9 @@
 //! buffer of [`MAX_HEAD_BYTES`] (hyper checks between reads, so a head that arrives in
 //! one read may be up to twice that) or has more than 100 headers gets hyper's `431`;
 //! a malformed head gets hyper's `400`; a head must arrive within `READ_TIMEOUT_SECS`
-//! once it starts; an idle keep-alive connection is closed after `IDLE_TIMEOUT_SECS`
-//! ([`super::idle`]). (Natively, hyper 0.14 starts the head timer as soon as it waits
-//! for the next request, so there `READ_TIMEOUT_SECS` also caps keep-alive idling;
-//! hyper_wasi starts it at the head's first byte.)
+//! once it starts, and an idle keep-alive connection is closed after
+//! `IDLE_TIMEOUT_SECS` ([`super::timeouts`], the same on both targets; hyper's own
+//! header timer is not used, it costs two clock readings per request).
 //!
 //! Hostile load ([`super::connections`]): a new connection waits for its first byte
 //! (at most `FIRST_BYTE_TIMEOUT_SECS`) before it takes a slot or any of hyper's
@@ -39,8 +38,8 @@ use super::connections::{
     self, shedding, Admission, Ending, FirstByte, LingerEnd, LingerLimits, Phase, TrackedStream,
 };
 use super::exchange;
-use super::idle::{Busy, IdleTimeout};
 use super::shutdown::{Drain, DrainWatch};
+use super::timeouts::{self, Busy, ConnectionTimeouts};
 use crate::app::App;
 
 /// The largest request head (request line and headers) hyper buffers: 64 KiB.
@@ -122,13 +121,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
 
 /// Accepts connections until the listening socket is shut down.
 async fn accept_loop(listener: TcpListener, app: Arc<App>, slots: Arc<Semaphore>, draining: DrainWatch) {
-    let limits = &app.config.http;
     let mut http = Http::new();
-    http.http1_only(true)
-        .http1_keep_alive(true)
-        .http1_writev(false)
-        .http1_header_read_timeout(limits.read_timeout)
-        .max_buf_size(MAX_HEAD_BYTES);
+    http.http1_only(true).http1_keep_alive(true).http1_writev(false).max_buf_size(MAX_HEAD_BYTES);
     let http = Arc::new(http);
     app.metrics.start_connection_counters(&shedding::REASONS, &LingerEnd::LABELS);
     let admission = Arc::new(Admission::new(slots, Arc::clone(&app.metrics)));
@@ -198,7 +192,8 @@ fn spawn_connection(stream: TcpStream, connection: Connection, app: Arc<App>, ht
         let metrics = Arc::clone(&app.metrics);
         let busy = Arc::new(Busy::default());
         let stream = TrackedStream::new(stream, Arc::clone(&tracker));
-        let stream = IdleTimeout::new(stream, limits.idle_timeout, Arc::clone(&busy));
+        let timeout_limits = timeouts::Limits { head: limits.read_timeout, idle: limits.idle_timeout };
+        let stream = ConnectionTimeouts::new(stream, timeout_limits, Arc::clone(&busy), Arc::clone(&tracker));
         let closing = draining.flag();
         let handling = Arc::clone(&tracker);
         let service = service_fn(move |request| {

@@ -21,6 +21,8 @@ pub mod stream;
 
 use std::io;
 
+use super::timeouts::Expired;
+
 pub use admission::Admission;
 pub use first_byte::{wait_for_first_byte, FirstByte};
 pub use linger::{LingerEnd, LingerLimits};
@@ -45,20 +47,21 @@ pub fn ending(result: &Result<(), hyper::Error>) -> Ending {
         Ok(()) => Ending::Linger,
         // hyper answered 400 (malformed head) or 431 (head too large) and stopped reading.
         Err(error) if error.is_parse() || error.is_parse_too_large() => Ending::Linger,
-        Err(error) if error.is_timeout() => Ending::TimedOut("head"),
-        Err(error) if caused_by_timeout(error) => Ending::TimedOut("idle"),
-        Err(_) => Ending::Closed,
+        Err(error) => match expired(error) {
+            Some(expired) => Ending::TimedOut(expired.label()),
+            None => Ending::Closed,
+        },
     }
 }
 
-/// Whether an I/O timeout (from [`super::idle::IdleTimeout`]) is in `error`'s causes.
-fn caused_by_timeout(error: &hyper::Error) -> bool {
+/// The timeout (from [`super::timeouts::ConnectionTimeouts`]) in `error`'s causes, if any.
+fn expired(error: &hyper::Error) -> Option<Expired> {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
     while let Some(current) = cause {
-        if current.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::TimedOut) {
-            return true;
+        if let Some(expired) = current.downcast_ref::<io::Error>().and_then(Expired::of) {
+            return Some(expired);
         }
         cause = current.source();
     }
-    false
+    None
 }

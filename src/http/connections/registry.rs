@@ -86,6 +86,12 @@ impl Tracker {
         Phase::from_u8(self.phase.load(Ordering::Relaxed))
     }
 
+    /// The current phase and the stamp it was entered at: two heads on one connection
+    /// have different stamps.
+    pub fn phase_and_stamp(&self) -> (Phase, u64) {
+        (self.phase(), self.since.load(Ordering::Relaxed))
+    }
+
     /// Moves to `phase` (and restamps), unless the connection is already closing.
     pub fn enter(&self, phase: Phase) {
         let current = self.phase.load(Ordering::Relaxed);
