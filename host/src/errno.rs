@@ -263,21 +263,14 @@ impl From<io::Error> for CallError {
 }
 
 /// The one conversion from a host function's outcome to what wasm sees: the
-/// errno as `i32`, or a trap.
+/// errno as `i32`, or a trap (applied to every entry of
+/// [`crate::host_functions`]; the socket calls never trap, §2.1).
 pub fn into_wasm(outcome: Result<(), CallError>) -> wasmtime::Result<i32> {
     match outcome {
         Ok(()) => Ok(0),
         Err(CallError::Errno(errno)) => Ok(i32::from(errno.0)),
         Err(trap @ CallError::Misaligned { .. }) => Err(wasmtime::Error::new(trap)),
     }
-}
-
-/// Same as [`into_wasm`] for functions that never trap (all `sock_*`, §2.1).
-pub fn errno_to_wasm(outcome: Result<(), Errno>) -> wasmtime::Result<i32> {
-    Ok(match outcome {
-        Ok(()) => 0,
-        Err(errno) => i32::from(errno.0),
-    })
 }
 
 /// The standard preview1 functions' alignment rule, checked before anything
@@ -359,7 +352,6 @@ mod tests {
         assert_eq!(into_wasm(Err(Errno::BADF.into())).ok(), Some(8));
         let trap = into_wasm(Err(CallError::Misaligned { function: "fd_write", ptr: 3, align: 4 }));
         assert!(trap.is_err());
-        assert_eq!(errno_to_wasm(Err(Errno::AGAIN)).ok(), Some(6));
     }
 
     #[test]

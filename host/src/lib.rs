@@ -13,6 +13,8 @@
 //! - [`perfmap`] — `EDGE_HOST_PERFMAP=1`: guest function names for profilers.
 //! - [`report`] — an error and its causes on one line (how failures are
 //!   printed).
+//! - [`host_functions`] — the one table of host functions: name, typed
+//!   signature, implementation; the errno conversion applied once.
 //! - [`imports`] — binding imports by name and type (V1/V2), reporting every
 //!   missing import before start.
 //! - [`host_state`] — the per-instance state and access to guest memory.
@@ -37,6 +39,7 @@ pub mod errno;
 pub mod fd_table;
 pub mod filesystem;
 pub mod guest_memory;
+pub mod host_functions;
 pub mod host_state;
 pub mod imports;
 pub mod module_hash;

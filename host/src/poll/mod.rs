@@ -25,33 +25,17 @@ pub use poller::Poller;
 use wasmtime::Caller;
 
 use crate::abi::{eventtype, EVENT_SIZE, SUBSCRIPTION_SIZE};
-use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::errno::{require_aligned, CallError, Errno};
 use crate::host_state::{memory_and_state, HostState};
 use layout::{read_subscription, write_event, Event, Subscription};
 
-/// `poll_oneoff(in, out, nsubscriptions, nevents)`.
-pub fn poll_oneoff(
-    mut caller: Caller<'_, HostState>,
-    input: i32,
-    out: i32,
-    count: i32,
-    nevents: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(poll_call(&mut caller, [input, out, count, nevents].map(|v| v as u32), 0))
-}
-
-/// `epoll_oneoff`: same ABI, edge-triggered registrations.
-pub fn epoll_oneoff(
-    mut caller: Caller<'_, HostState>,
-    input: i32,
-    out: i32,
-    count: i32,
-    nevents: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(poll_call(&mut caller, [input, out, count, nevents].map(|v| v as u32), 1))
-}
-
-fn poll_call(caller: &mut Caller<'_, HostState>, args: [u32; 4], which: usize) -> Result<(), CallError> {
+/// `poll_oneoff(in, out, nsubscriptions, nevents)` (`which` 0) and
+/// `epoll_oneoff` (`which` 1, same ABI, edge-triggered registrations).
+pub(crate) fn poll_call(
+    caller: &mut Caller<'_, HostState>,
+    args: [u32; 4],
+    which: usize,
+) -> Result<(), CallError> {
     let [input, out, count, nevents] = args;
     require_aligned("poll_oneoff", input, 8)?;
     require_aligned("poll_oneoff", out, 8)?;

@@ -2,7 +2,7 @@
 
 use wasmtime::Caller;
 
-use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::errno::{require_aligned, CallError, Errno};
 use crate::host_state::{memory_and_state, HostState};
 
 /// A list of strings as WASI hands them out: each NUL-terminated, packed
@@ -46,7 +46,9 @@ impl WasiStrings {
     }
 }
 
-fn sizes(
+/// `args_sizes_get(argc, argv_buf_size)` and `environ_sizes_get(count,
+/// buf_size)` (`env`); `name` is the function, for the trap message.
+pub(crate) fn sizes(
     caller: &mut Caller<'_, HostState>,
     name: &'static str,
     count_ptr: u32,
@@ -64,7 +66,8 @@ fn sizes(
     Ok(())
 }
 
-fn get(
+/// `args_get(argv, argv_buf)` and `environ_get(environ, buf)` (`env`).
+pub(crate) fn get(
     caller: &mut Caller<'_, HostState>,
     name: &'static str,
     ptrs: u32,
@@ -76,30 +79,6 @@ fn get(
     let strings = if env { &state.env } else { &state.args };
     strings.write(&mut mem, ptrs, buf)?;
     Ok(())
-}
-
-/// `args_sizes_get(argc, argv_buf_size)`.
-pub fn args_sizes_get(mut caller: Caller<'_, HostState>, argc: i32, buf_size: i32) -> wasmtime::Result<i32> {
-    into_wasm(sizes(&mut caller, "args_sizes_get", argc as u32, buf_size as u32, false))
-}
-
-/// `args_get(argv, argv_buf)`.
-pub fn args_get(mut caller: Caller<'_, HostState>, argv: i32, buf: i32) -> wasmtime::Result<i32> {
-    into_wasm(get(&mut caller, "args_get", argv as u32, buf as u32, false))
-}
-
-/// `environ_sizes_get(count, buf_size)`.
-pub fn environ_sizes_get(
-    mut caller: Caller<'_, HostState>,
-    count: i32,
-    buf_size: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(sizes(&mut caller, "environ_sizes_get", count as u32, buf_size as u32, true))
-}
-
-/// `environ_get(environ, buf)`.
-pub fn environ_get(mut caller: Caller<'_, HostState>, environ: i32, buf: i32) -> wasmtime::Result<i32> {
-    into_wasm(get(&mut caller, "environ_get", environ as u32, buf as u32, true))
 }
 
 #[cfg(test)]

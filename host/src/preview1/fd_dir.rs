@@ -10,7 +10,7 @@ use cap_std::fs::MetadataExt;
 use wasmtime::Caller;
 
 use crate::abi::{filetype, rights, DIRENT_SIZE};
-use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::errno::{require_aligned, CallError, Errno};
 use crate::fd_table::FdKind;
 use crate::filesystem::{fstat, wasi_filetype};
 use crate::guest_memory::GuestMemory;
@@ -51,18 +51,7 @@ pub fn write_dirent(
 }
 
 /// `fd_readdir(fd, buf, buf_len, cookie, bufused)`.
-pub fn fd_readdir(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    buf: i32,
-    len: i32,
-    cookie: i64,
-    used: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(readdir(&mut caller, fd, buf as u32, len as u32, cookie as u64, used as u32))
-}
-
-fn readdir(
+pub(crate) fn readdir(
     caller: &mut Caller<'_, HostState>,
     fd: i32,
     buf: u32,

@@ -11,17 +11,13 @@ use rustix::time::Timespec;
 use wasmtime::Caller;
 
 use crate::abi::{fstflags, rights, FILESTAT_SIZE};
-use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::errno::{require_aligned, CallError, Errno};
 use crate::filesystem::{fstat, Filestat};
 use crate::host_state::{memory_and_state, HostState};
 use crate::sys::posix_fallocate;
 
 /// `fd_filestat_get(fd, buf)`.
-pub fn fd_filestat_get(mut caller: Caller<'_, HostState>, fd: i32, buf: i32) -> wasmtime::Result<i32> {
-    into_wasm(filestat_get(&mut caller, fd, buf as u32))
-}
-
-fn filestat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<(), CallError> {
+pub(crate) fn filestat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<(), CallError> {
     require_aligned("fd_filestat_get", buf, 8)?;
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check(buf, FILESTAT_SIZE)?;
@@ -45,11 +41,8 @@ fn with_right<E: Into<Errno>>(
 
 /// `fd_filestat_set_size(fd, size)`. A negative size reaches the kernel as
 /// it is (`INVAL` there).
-pub fn fd_filestat_set_size(mut caller: Caller<'_, HostState>, fd: i32, size: i64) -> wasmtime::Result<i32> {
-    let r = with_right(caller.data_mut(), fd, rights::FD_FILESTAT_SET_SIZE, |file| {
-        rustix::fs::ftruncate(file, size as u64)
-    });
-    into_wasm(r.map_err(CallError::from))
+pub(crate) fn fd_filestat_set_size(state: &mut HostState, fd: i32, size: u64) -> Result<(), Errno> {
+    with_right(state, fd, rights::FD_FILESTAT_SET_SIZE, |file| rustix::fs::ftruncate(file, size))
 }
 
 /// Validates `fst_flags` (u16, no TIM together with TIM_NOW) and builds the
@@ -80,43 +73,37 @@ pub fn timespecs(atim: u64, mtim: u64, flags: u32) -> Result<[libc::timespec; 2]
 }
 
 /// `fd_filestat_set_times(fd, atim, mtim, fst_flags)`.
-pub fn fd_filestat_set_times(
-    mut caller: Caller<'_, HostState>,
+pub(crate) fn fd_filestat_set_times(
+    state: &mut HostState,
     fd: i32,
-    atim: i64,
-    mtim: i64,
-    flags: i32,
-) -> wasmtime::Result<i32> {
-    let r = timespecs(atim as u64, mtim as u64, flags as u32).and_then(|[atime, mtime]| {
-        let time = |t: libc::timespec| Timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec };
-        let times = Timestamps { last_access: time(atime), last_modification: time(mtime) };
-        with_right(caller.data_mut(), fd, rights::FD_FILESTAT_SET_TIMES, |file| {
-            rustix::fs::futimens(file, &times)
-        })
-    });
-    into_wasm(r.map_err(CallError::from))
+    atim: u64,
+    mtim: u64,
+    flags: u32,
+) -> Result<(), Errno> {
+    let [atime, mtime] = timespecs(atim, mtim, flags)?;
+    let time = |t: libc::timespec| Timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec };
+    let times = Timestamps { last_access: time(atime), last_modification: time(mtime) };
+    with_right(state, fd, rights::FD_FILESTAT_SET_TIMES, |file| rustix::fs::futimens(file, &times))
 }
 
 /// `fd_sync(fd)`.
-pub fn fd_sync(mut caller: Caller<'_, HostState>, fd: i32) -> wasmtime::Result<i32> {
-    let r = with_right(caller.data_mut(), fd, rights::FD_SYNC, |file| rustix::fs::fsync(file));
-    into_wasm(r.map_err(CallError::from))
+pub(crate) fn fd_sync(state: &mut HostState, fd: i32) -> Result<(), Errno> {
+    with_right(state, fd, rights::FD_SYNC, |file| rustix::fs::fsync(file))
 }
 
 /// `fd_datasync(fd)`.
-pub fn fd_datasync(mut caller: Caller<'_, HostState>, fd: i32) -> wasmtime::Result<i32> {
-    let r = with_right(caller.data_mut(), fd, rights::FD_DATASYNC, |file| rustix::fs::fdatasync(file));
-    into_wasm(r.map_err(CallError::from))
+pub(crate) fn fd_datasync(state: &mut HostState, fd: i32) -> Result<(), Errno> {
+    with_right(state, fd, rights::FD_DATASYNC, |file| rustix::fs::fdatasync(file))
 }
 
 /// `fd_advise(fd, offset, len, advice)`: advice 0..=5 (`INVAL` otherwise).
-pub fn fd_advise(
-    mut caller: Caller<'_, HostState>,
+pub(crate) fn fd_advise(
+    state: &mut HostState,
     fd: i32,
-    offset: i64,
-    len: i64,
-    advice: i32,
-) -> wasmtime::Result<i32> {
+    offset: u64,
+    len: u64,
+    advice: u32,
+) -> Result<(), Errno> {
     let native = match advice as u8 {
         0 => Advice::Normal,
         1 => Advice::Sequential,
@@ -124,24 +111,17 @@ pub fn fd_advise(
         3 => Advice::WillNeed,
         4 => Advice::DontNeed,
         5 => Advice::NoReuse,
-        _ => return Ok(i32::from(Errno::INVAL.0)),
+        _ => return Err(Errno::INVAL),
     };
     // Negative values reach the kernel as they are (`INVAL` there).
-    let r = with_right(caller.data_mut(), fd, rights::FD_ADVISE, |file| {
-        rustix::fs::fadvise(file, offset as u64, NonZeroU64::new(len as u64), native)
-    });
-    into_wasm(r.map_err(CallError::from))
+    with_right(state, fd, rights::FD_ADVISE, |file| {
+        rustix::fs::fadvise(file, offset, NonZeroU64::new(len), native)
+    })
 }
 
 /// `fd_allocate(fd, offset, len)`.
-pub fn fd_allocate(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    offset: i64,
-    len: i64,
-) -> wasmtime::Result<i32> {
-    let r = with_right(caller.data_mut(), fd, rights::FD_ALLOCATE, |file| posix_fallocate(file, offset, len));
-    into_wasm(r.map_err(CallError::from))
+pub(crate) fn fd_allocate(state: &mut HostState, fd: i32, offset: i64, len: i64) -> Result<(), Errno> {
+    with_right(state, fd, rights::FD_ALLOCATE, |file| posix_fallocate(file, offset, len))
 }
 
 #[cfg(test)]

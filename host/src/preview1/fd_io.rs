@@ -7,14 +7,15 @@ use rustix::fs::SeekFrom;
 use wasmtime::Caller;
 
 use crate::abi::rights;
-use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::errno::{require_aligned, CallError, Errno};
 use crate::guest_memory::ReadBuffers;
 use crate::host_state::{memory_and_state, HostState};
 use crate::sys::{read_overlapping, OverlappingRead};
 
-/// Which vectored call to make.
+/// Which vectored call to make: `fd_read`, `fd_write`, `fd_pread` or
+/// `fd_pwrite` (the positioned ones carry their offset).
 #[derive(Clone, Copy)]
-enum Transfer {
+pub(crate) enum Transfer {
     Read,
     Write,
     PositionedRead(u64),
@@ -41,7 +42,9 @@ impl Transfer {
     }
 }
 
-fn transfer(
+/// `fd_read(fd, iovs, iovs_len, nread)` and the three other transfers
+/// (`how`); `result` receives the byte count.
+pub(crate) fn transfer(
     caller: &mut Caller<'_, HostState>,
     fd: i32,
     iovs: u32,
@@ -80,62 +83,14 @@ fn transfer(
     Ok(())
 }
 
-/// `fd_read(fd, iovs, iovs_len, nread)`.
-pub fn fd_read(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    iovs: i32,
-    count: i32,
-    nread: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(transfer(&mut caller, fd, iovs as u32, count as u32, nread as u32, Transfer::Read))
-}
-
-/// `fd_write(fd, iovs, iovs_len, nwritten)`.
-pub fn fd_write(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    iovs: i32,
-    count: i32,
-    nwritten: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(transfer(&mut caller, fd, iovs as u32, count as u32, nwritten as u32, Transfer::Write))
-}
-
-/// `fd_pread(fd, iovs, iovs_len, offset, nread)`.
-pub fn fd_pread(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    iovs: i32,
-    count: i32,
-    offset: i64,
-    nread: i32,
-) -> wasmtime::Result<i32> {
-    let how = Transfer::PositionedRead(offset as u64);
-    into_wasm(transfer(&mut caller, fd, iovs as u32, count as u32, nread as u32, how))
-}
-
-/// `fd_pwrite(fd, iovs, iovs_len, offset, nwritten)`.
-pub fn fd_pwrite(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    iovs: i32,
-    count: i32,
-    offset: i64,
-    nwritten: i32,
-) -> wasmtime::Result<i32> {
-    let how = Transfer::PositionedWrite(offset as u64);
-    into_wasm(transfer(&mut caller, fd, iovs as u32, count as u32, nwritten as u32, how))
-}
-
 /// `fd_seek(fd, offset, whence, newoffset)`: whence SET 0, CUR 1, END 2.
-pub fn fd_seek(
-    mut caller: Caller<'_, HostState>,
+pub(crate) fn fd_seek(
+    caller: &mut Caller<'_, HostState>,
     fd: i32,
     offset: i64,
-    whence: i32,
-    out: i32,
-) -> wasmtime::Result<i32> {
+    whence: u32,
+    out: u32,
+) -> Result<(), CallError> {
     // A negative SET offset reaches the kernel as it is (`INVAL` there).
     let position = match whence as u8 {
         0 => Some(SeekFrom::Start(offset as u64)),
@@ -143,12 +98,12 @@ pub fn fd_seek(
         2 => Some(SeekFrom::End(offset)),
         _ => None,
     };
-    into_wasm(seek(&mut caller, "fd_seek", fd, position, out as u32, rights::FD_SEEK))
+    seek(caller, "fd_seek", fd, position, out, rights::FD_SEEK)
 }
 
 /// `fd_tell(fd, offset)`: a seek by 0 from the current position.
-pub fn fd_tell(mut caller: Caller<'_, HostState>, fd: i32, out: i32) -> wasmtime::Result<i32> {
-    into_wasm(seek(&mut caller, "fd_tell", fd, Some(SeekFrom::Current(0)), out as u32, rights::FD_TELL))
+pub(crate) fn fd_tell(caller: &mut Caller<'_, HostState>, fd: i32, out: u32) -> Result<(), CallError> {
+    seek(caller, "fd_tell", fd, Some(SeekFrom::Current(0)), out, rights::FD_TELL)
 }
 
 /// `lseek` with WasmEdge's checks: alignment (`ADDRNOTAVAIL`), whence (`INVAL`, `None`

@@ -6,25 +6,20 @@ use rustix::fs::OFlags;
 use wasmtime::Caller;
 
 use crate::abi::{fdflags, filetype, rights, FDSTAT_SIZE, PRESTAT_SIZE};
-use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::errno::{require_aligned, CallError, Errno};
 use crate::fd_table::FdKind;
 use crate::filesystem::fstat;
 use crate::host_state::{memory_and_state, HostState};
 
 /// `fd_close(fd)`: drops the entry (closing the host descriptor without a
 /// shutdown; stdio stays open on the host) and its poll registrations.
-pub fn fd_close(mut caller: Caller<'_, HostState>, fd: i32) -> wasmtime::Result<i32> {
-    let state = caller.data_mut();
-    Ok(match state.fds.remove(fd) {
-        Ok(mut entry) => {
-            for poller in &mut state.pollers {
-                poller.forget(&mut entry);
-            }
-            drop(entry);
-            0
-        }
-        Err(errno) => i32::from(errno.0),
-    })
+pub(crate) fn fd_close(state: &mut HostState, fd: i32) -> Result<(), Errno> {
+    let mut entry = state.fds.remove(fd)?;
+    for poller in &mut state.pollers {
+        poller.forget(&mut entry);
+    }
+    drop(entry);
+    Ok(())
 }
 
 /// WASI fdflags from `F_GETFL` (WasmEdge's `fdFdstatGet`, including its
@@ -47,11 +42,7 @@ fn wasi_fdflags(native: libc::c_int) -> u16 {
 }
 
 /// `fd_fdstat_get(fd, buf)`: 24 bytes; sockets are always SOCKET_STREAM.
-pub fn fd_fdstat_get(mut caller: Caller<'_, HostState>, fd: i32, buf: i32) -> wasmtime::Result<i32> {
-    into_wasm(fdstat_get(&mut caller, fd, buf as u32))
-}
-
-fn fdstat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<(), CallError> {
+pub(crate) fn fdstat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<(), CallError> {
     require_aligned("fd_fdstat_get", buf, 8)?;
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check(buf, FDSTAT_SIZE)?;
@@ -84,11 +75,7 @@ fn set_flags_rights(flags: u16) -> u64 {
 
 /// `fd_fdstat_set_flags(fd, flags)`: `F_SETFL` with exactly these flags
 /// (they replace the old ones; 0 clears NONBLOCK).
-pub fn fd_fdstat_set_flags(mut caller: Caller<'_, HostState>, fd: i32, flags: i32) -> wasmtime::Result<i32> {
-    into_wasm(set_flags(caller.data_mut(), fd, flags as u32).map_err(CallError::from))
-}
-
-fn set_flags(state: &mut HostState, fd: i32, flags: u32) -> Result<(), Errno> {
+pub(crate) fn set_flags(state: &mut HostState, fd: i32, flags: u32) -> Result<(), Errno> {
     let flags = flags as u16;
     if flags & !fdflags::ALL != 0 {
         return Err(Errno::INVAL);
@@ -113,16 +100,7 @@ fn set_flags(state: &mut HostState, fd: i32, flags: u32) -> Result<(), Errno> {
 }
 
 /// `fd_fdstat_set_rights(fd, base, inheriting)`: rights can only shrink.
-pub fn fd_fdstat_set_rights(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    base: i64,
-    inheriting: i64,
-) -> wasmtime::Result<i32> {
-    into_wasm(set_rights(caller.data_mut(), fd, base as u64, inheriting as u64).map_err(CallError::from))
-}
-
-fn set_rights(state: &mut HostState, fd: i32, base: u64, inheriting: u64) -> Result<(), Errno> {
+pub(crate) fn set_rights(state: &mut HostState, fd: i32, base: u64, inheriting: u64) -> Result<(), Errno> {
     if base & !rights::ALL != 0 || inheriting & !rights::ALL != 0 {
         return Err(Errno::INVAL);
     }
@@ -144,11 +122,7 @@ fn preopen_name(state: &HostState, fd: i32) -> Result<&str, Errno> {
 }
 
 /// `fd_prestat_get(fd, buf)`: tag 0 (directory) and the name length.
-pub fn fd_prestat_get(mut caller: Caller<'_, HostState>, fd: i32, buf: i32) -> wasmtime::Result<i32> {
-    into_wasm(prestat_get(&mut caller, fd, buf as u32))
-}
-
-fn prestat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<(), CallError> {
+pub(crate) fn prestat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<(), CallError> {
     require_aligned("fd_prestat_get", buf, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check(buf, PRESTAT_SIZE)?;
@@ -160,16 +134,7 @@ fn prestat_get(caller: &mut Caller<'_, HostState>, fd: i32, buf: u32) -> Result<
 }
 
 /// `fd_prestat_dir_name(fd, buf, len)`: `NAMETOOLONG` if it does not fit.
-pub fn fd_prestat_dir_name(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    buf: i32,
-    len: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(prestat_dir_name(&mut caller, fd, buf as u32, len as u32))
-}
-
-fn prestat_dir_name(
+pub(crate) fn prestat_dir_name(
     caller: &mut Caller<'_, HostState>,
     fd: i32,
     buf: u32,
@@ -186,11 +151,7 @@ fn prestat_dir_name(
 }
 
 /// `fd_renumber(from, to)`: both must be open; `to` is closed first.
-pub fn fd_renumber(mut caller: Caller<'_, HostState>, from: i32, to: i32) -> wasmtime::Result<i32> {
-    into_wasm(renumber(caller.data_mut(), from, to).map_err(CallError::from))
-}
-
-fn renumber(state: &mut HostState, from: i32, to: i32) -> Result<(), Errno> {
+pub(crate) fn renumber(state: &mut HostState, from: i32, to: i32) -> Result<(), Errno> {
     state.fds.get(from)?;
     if from == to {
         return Ok(());

@@ -9,7 +9,7 @@ use cap_fs_ext::{DirExt, SystemTimeSpec};
 use wasmtime::Caller;
 
 use crate::abi::{rights, FILESTAT_SIZE, LOOKUP_SYMLINK_FOLLOW};
-use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::errno::{require_aligned, CallError, Errno};
 use crate::fd_table::{DirHandle, FdTable};
 use crate::filesystem::{guest_path, Filestat};
 use crate::guest_memory::GuestMemory;
@@ -37,9 +37,10 @@ fn path_of(bytes: &[u8]) -> &Path {
     Path::new(std::ffi::OsStr::from_bytes(bytes))
 }
 
-/// Shared shape of the one-path calls: read the path, find the directory
-/// with `needed` rights, run `op`.
-fn with_dir_path(
+/// Shared shape of the one-path calls (`path_create_directory`,
+/// `path_remove_directory`, `path_unlink_file`): read the path, find the
+/// directory with `needed` rights, run `op`.
+pub(crate) fn with_dir_path(
     caller: &mut Caller<'_, HostState>,
     fd: i32,
     path: u32,
@@ -54,65 +55,12 @@ fn with_dir_path(
     Ok(())
 }
 
-/// `path_create_directory(fd, path, path_len)`.
-pub fn path_create_directory(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    path: i32,
-    len: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(with_dir_path(
-        &mut caller,
-        fd,
-        path as u32,
-        len as u32,
-        rights::PATH_CREATE_DIRECTORY,
-        |d, p| d.dir.create_dir(p),
-    ))
-}
-
-/// `path_remove_directory(fd, path, path_len)`.
-pub fn path_remove_directory(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    path: i32,
-    len: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(with_dir_path(
-        &mut caller,
-        fd,
-        path as u32,
-        len as u32,
-        rights::PATH_REMOVE_DIRECTORY,
-        |d, p| d.dir.remove_dir(p),
-    ))
-}
-
-/// `path_unlink_file(fd, path, path_len)`.
-pub fn path_unlink_file(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    path: i32,
-    len: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(with_dir_path(&mut caller, fd, path as u32, len as u32, rights::PATH_UNLINK_FILE, |d, p| {
-        d.dir.remove_file(p)
-    }))
-}
-
 /// `path_filestat_get(fd, flags, path, path_len, buf)`.
-pub fn path_filestat_get(
-    mut caller: Caller<'_, HostState>,
+pub(crate) fn filestat_get(
+    caller: &mut Caller<'_, HostState>,
     fd: i32,
-    flags: i32,
-    path: i32,
-    len: i32,
-    buf: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(filestat_get(&mut caller, fd, [flags, path, len, buf].map(|v| v as u32)))
-}
-
-fn filestat_get(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), CallError> {
+    args: [u32; 4],
+) -> Result<(), CallError> {
     let [flags, path, len, buf] = args;
     require_aligned("path_filestat_get", buf, 8)?;
     let (mut mem, state) = memory_and_state(caller)?;
@@ -138,55 +86,30 @@ fn time_spec(ts: &libc::timespec) -> Option<SystemTimeSpec> {
     }
 }
 
-/// `path_filestat_set_times(fd, flags, path, path_len, atim, mtim, fst_flags)`.
-#[allow(clippy::too_many_arguments)]
-pub fn path_filestat_set_times(
-    mut caller: Caller<'_, HostState>,
+/// `path_filestat_set_times(fd, flags, path, path_len, atim, mtim,
+/// fst_flags)`, `args` = `[flags, path, path_len, fst_flags]`.
+pub(crate) fn set_times(
+    caller: &mut Caller<'_, HostState>,
     fd: i32,
-    flags: i32,
-    path: i32,
-    len: i32,
-    atim: i64,
-    mtim: i64,
-    fst_flags: i32,
-) -> wasmtime::Result<i32> {
-    let outcome = lookup_flags(flags as u32)
-        .and_then(|follow| Ok((follow, timespecs(atim as u64, mtim as u64, fst_flags as u32)?)))
-        .map_err(CallError::from)
-        .and_then(|(follow, [a, m])| {
-            with_dir_path(
-                &mut caller,
-                fd,
-                path as u32,
-                len as u32,
-                rights::PATH_FILESTAT_SET_TIMES,
-                |d, p| {
-                    if follow {
-                        d.dir.set_times(p, time_spec(&a), time_spec(&m))
-                    } else {
-                        d.dir.set_symlink_times(p, time_spec(&a), time_spec(&m))
-                    }
-                },
-            )
-        });
-    into_wasm(outcome)
+    args: [u32; 4],
+    atim: u64,
+    mtim: u64,
+) -> Result<(), CallError> {
+    let [flags, path, len, fst_flags] = args;
+    let follow = lookup_flags(flags)?;
+    let [a, m] = timespecs(atim, mtim, fst_flags)?;
+    with_dir_path(caller, fd, path, len, rights::PATH_FILESTAT_SET_TIMES, |d, p| {
+        if follow {
+            d.dir.set_times(p, time_spec(&a), time_spec(&m))
+        } else {
+            d.dir.set_symlink_times(p, time_spec(&a), time_spec(&m))
+        }
+    })
 }
 
 /// `path_readlink(fd, path, path_len, buf, buf_len, bufused)`: the target is
 /// truncated to the buffer.
-pub fn path_readlink(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    path: i32,
-    len: i32,
-    buf: i32,
-    buf_len: i32,
-    used: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(readlink(&mut caller, fd, [path, len, buf, buf_len, used].map(|v| v as u32)))
-}
-
-fn readlink(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 5]) -> Result<(), CallError> {
+pub(crate) fn readlink(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 5]) -> Result<(), CallError> {
     let [path, len, buf, buf_len, used] = args;
     require_aligned("path_readlink", used, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
@@ -209,14 +132,15 @@ fn two_paths(mem: &GuestMemory, a: (u32, u32), b: (u32, u32)) -> Result<(Vec<u8>
 
 /// Which two-directory operation to run.
 #[derive(Clone, Copy)]
-enum TwoDirOp {
+pub(crate) enum TwoDirOp {
     Link,
     Rename,
 }
 
-/// `path_link` and `path_rename`: two (directory, path) pairs, each side
-/// with its own right, then the cap-std call between the two handles.
-fn two_dir_op(
+/// `path_link` and `path_rename(fd, old_path, old_len, new_fd, new_path,
+/// new_len)`: two (directory, path) pairs, each side with its own right,
+/// then the cap-std call between the two handles.
+pub(crate) fn two_dir_op(
     caller: &mut Caller<'_, HostState>,
     op: TwoDirOp,
     old: (i32, u32, u32),
@@ -237,37 +161,16 @@ fn two_dir_op(
     Ok(())
 }
 
-/// `path_link(old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len)`.
-#[allow(clippy::too_many_arguments)] // the WASI signature
-pub fn path_link(
-    mut caller: Caller<'_, HostState>,
-    old_fd: i32,
-    old_flags: i32,
-    old_path: i32,
-    old_len: i32,
-    new_fd: i32,
-    new_path: i32,
-    new_len: i32,
-) -> wasmtime::Result<i32> {
-    let outcome = lookup_flags(old_flags as u32).map_err(CallError::from).and_then(|_| {
-        let old = (old_fd, old_path as u32, old_len as u32);
-        two_dir_op(&mut caller, TwoDirOp::Link, old, (new_fd, new_path as u32, new_len as u32))
-    });
-    into_wasm(outcome)
-}
-
-/// `path_rename(fd, old_path, old_len, new_fd, new_path, new_len)`.
-pub fn path_rename(
-    mut caller: Caller<'_, HostState>,
-    old_fd: i32,
-    old_path: i32,
-    old_len: i32,
-    new_fd: i32,
-    new_path: i32,
-    new_len: i32,
-) -> wasmtime::Result<i32> {
-    let old = (old_fd, old_path as u32, old_len as u32);
-    into_wasm(two_dir_op(&mut caller, TwoDirOp::Rename, old, (new_fd, new_path as u32, new_len as u32)))
+/// `path_link(old_fd, old_flags, old_path, old_len, new_fd, new_path,
+/// new_len)`: the flags are checked, then ignored (as in WasmEdge).
+pub(crate) fn link(
+    caller: &mut Caller<'_, HostState>,
+    old_flags: u32,
+    old: (i32, u32, u32),
+    new: (i32, u32, u32),
+) -> Result<(), CallError> {
+    lookup_flags(old_flags)?;
+    two_dir_op(caller, TwoDirOp::Link, old, new)
 }
 
 /// WasmEdge's `isSymlinkTargetEscaping`: a relative target that climbs above
@@ -302,29 +205,23 @@ fn parent_depth(link: &[u8]) -> i64 {
 
 /// `path_symlink(old_path, old_len, fd, new_path, new_len)`: a relative
 /// target that would point outside the preopen is `PERM`.
-pub fn path_symlink(
-    mut caller: Caller<'_, HostState>,
-    old_path: i32,
-    old_len: i32,
+pub(crate) fn symlink(
+    caller: &mut Caller<'_, HostState>,
+    old: (u32, u32),
     fd: i32,
-    new_path: i32,
-    new_len: i32,
-) -> wasmtime::Result<i32> {
-    let outcome = (|| -> Result<(), CallError> {
-        let (mem, state) = memory_and_state(&mut caller)?;
-        let (target, link) =
-            two_paths(&mem, (old_path as u32, old_len as u32), (new_path as u32, new_len as u32))?;
-        if target.is_empty() || link.is_empty() {
-            return Err(Errno::NOENT.into());
-        }
-        let dir = dir_for(&state.fds, fd, rights::PATH_SYMLINK, &link)?;
-        if symlink_target_escapes(&target, parent_depth(&link)) {
-            return Err(Errno::PERM.into());
-        }
-        dir.dir.symlink(path_of(&target), path_of(&link))?;
-        Ok(())
-    })();
-    into_wasm(outcome)
+    new: (u32, u32),
+) -> Result<(), CallError> {
+    let (mem, state) = memory_and_state(caller)?;
+    let (target, link) = two_paths(&mem, old, new)?;
+    if target.is_empty() || link.is_empty() {
+        return Err(Errno::NOENT.into());
+    }
+    let dir = dir_for(&state.fds, fd, rights::PATH_SYMLINK, &link)?;
+    if symlink_target_escapes(&target, parent_depth(&link)) {
+        return Err(Errno::PERM.into());
+    }
+    dir.dir.symlink(path_of(&target), path_of(&link))?;
+    Ok(())
 }
 
 #[cfg(test)]

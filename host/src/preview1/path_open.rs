@@ -5,7 +5,7 @@
 use wasmtime::Caller;
 
 use crate::abi::{fdflags, oflags, rights};
-use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::errno::{require_aligned, CallError, Errno};
 use crate::fd_table::FdEntry;
 use crate::filesystem::{guest_path, open_at, OpenRequest};
 use crate::host_state::{memory_and_state, HostState};
@@ -13,24 +13,7 @@ use crate::preview1::path::lookup_flags;
 
 /// `path_open(dirfd, dirflags, path, path_len, oflags, rights_base,
 /// rights_inheriting, fdflags, fd)`.
-#[allow(clippy::too_many_arguments)]
-pub fn path_open(
-    mut caller: Caller<'_, HostState>,
-    dirfd: i32,
-    dirflags: i32,
-    path: i32,
-    path_len: i32,
-    oflags: i32,
-    base: i64,
-    inheriting: i64,
-    fdflags: i32,
-    out: i32,
-) -> wasmtime::Result<i32> {
-    let args = [dirflags, path, path_len, oflags, fdflags, out].map(|v| v as u32);
-    into_wasm(open(&mut caller, dirfd, args, base as u64, inheriting as u64))
-}
-
-fn open(
+pub(crate) fn open(
     caller: &mut Caller<'_, HostState>,
     dirfd: i32,
     args: [u32; 6],

@@ -5,7 +5,7 @@ use rustix::time::ClockId;
 use wasmtime::Caller;
 
 use crate::abi::clockid;
-use crate::errno::{into_wasm, require_aligned, CallError, Errno};
+use crate::errno::{require_aligned, CallError, Errno};
 use crate::host_state::{memory_and_state, HostState};
 
 /// `proc_exit(code)` unwinds the guest with this error; the runner turns it
@@ -29,7 +29,9 @@ fn to_ns(ts: &rustix::time::Timespec) -> u64 {
     (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
 }
 
-fn clock_query(
+/// `clock_res_get(id, resolution)` (`resolution`) and `clock_time_get(id,
+/// precision, time)`; `name` is the function, for the trap message.
+pub(crate) fn clock_query(
     caller: &mut Caller<'_, HostState>,
     name: &'static str,
     id: u32,
@@ -46,27 +48,8 @@ fn clock_query(
     Ok(())
 }
 
-/// `clock_res_get(id, resolution)`.
-pub fn clock_res_get(mut caller: Caller<'_, HostState>, id: i32, out: i32) -> wasmtime::Result<i32> {
-    into_wasm(clock_query(&mut caller, "clock_res_get", id as u32, out as u32, true))
-}
-
-/// `clock_time_get(id, precision, time)`: precision is ignored, as in WasmEdge.
-pub fn clock_time_get(
-    mut caller: Caller<'_, HostState>,
-    id: i32,
-    _precision: i64,
-    out: i32,
-) -> wasmtime::Result<i32> {
-    into_wasm(clock_query(&mut caller, "clock_time_get", id as u32, out as u32, false))
-}
-
 /// `random_get(buf, len)`: filled from the OS generator.
-pub fn random_get(mut caller: Caller<'_, HostState>, buf: i32, len: i32) -> wasmtime::Result<i32> {
-    into_wasm(fill_random(&mut caller, buf as u32, len as u32))
-}
-
-fn fill_random(caller: &mut Caller<'_, HostState>, buf: u32, len: u32) -> Result<(), CallError> {
+pub(crate) fn fill_random(caller: &mut Caller<'_, HostState>, buf: u32, len: u32) -> Result<(), CallError> {
     let (mut mem, _) = memory_and_state(caller)?;
     let target = mem.bytes_mut(buf, len)?;
     let mut filled = 0;
@@ -81,14 +64,14 @@ fn fill_random(caller: &mut Caller<'_, HostState>, buf: u32, len: u32) -> Result
 }
 
 /// `sched_yield()`.
-pub fn sched_yield(_caller: Caller<'_, HostState>) -> wasmtime::Result<i32> {
+pub(crate) fn sched_yield(_caller: &mut Caller<'_, HostState>) -> Result<(), Errno> {
     rustix::thread::sched_yield();
-    Ok(0)
+    Ok(())
 }
 
-/// `proc_exit(code)`: never returns to the guest.
-pub fn proc_exit(_caller: Caller<'_, HostState>, code: i32) -> wasmtime::Result<()> {
-    Err(wasmtime::Error::new(ProcExit(code as u32)))
+/// `proc_exit(code)`: the error that unwinds the guest; never returns to it.
+pub(crate) fn proc_exit(_caller: &mut Caller<'_, HostState>, code: u32) -> wasmtime::Error {
+    wasmtime::Error::new(ProcExit(code))
 }
 
 /// The Linux signal for a WASI `__wasi_signal_t` (0 = none).
@@ -106,16 +89,12 @@ fn native_signal(wasi_signal: u8) -> Option<libc::c_int> {
 /// does (`INVAL` for an unknown signal). The signal goes to the process, whose
 /// main thread — the one running the guest — the kernel picks first, as
 /// `raise` would.
-pub fn proc_raise(_caller: Caller<'_, HostState>, signal: i32) -> wasmtime::Result<i32> {
-    let Some(native) = native_signal(signal as u8) else {
-        return Ok(i32::from(Errno::INVAL.0));
-    };
+pub(crate) fn proc_raise(_caller: &mut Caller<'_, HostState>, signal: u32) -> Result<(), Errno> {
+    let native = native_signal(signal as u8).ok_or(Errno::INVAL)?;
     if let Some(native) = Signal::from_named_raw(native) {
-        if let Err(errno) = rustix::process::kill_process(rustix::process::getpid(), native) {
-            return Ok(i32::from(Errno::from(errno).0));
-        }
+        rustix::process::kill_process(rustix::process::getpid(), native)?;
     }
-    Ok(0)
+    Ok(())
 }
 
 #[cfg(test)]

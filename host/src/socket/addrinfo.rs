@@ -8,7 +8,7 @@ use std::ffi::CString;
 use wasmtime::Caller;
 
 use crate::abi::{sock, ADDRINFO_SIZE, SOCKADDR_SIZE};
-use crate::errno::{errno_to_wasm, sock_aligned, Errno};
+use crate::errno::{sock_aligned, Errno};
 use crate::guest_memory::GuestMemory;
 use crate::host_state::{memory_and_state, HostState};
 
@@ -155,23 +155,7 @@ fn read_hints(mem: &GuestMemory, hints: u32, node_empty: bool) -> Result<libc::a
 
 /// `sock_getaddrinfo(node, node_len, service, service_len, hints, res,
 /// max_res_len, res_len)`.
-#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
-pub fn sock_getaddrinfo(
-    mut caller: Caller<'_, HostState>,
-    node: i32,
-    node_len: i32,
-    service: i32,
-    service_len: i32,
-    hints: i32,
-    res: i32,
-    max_res_len: i32,
-    res_len: i32,
-) -> wasmtime::Result<i32> {
-    let args = [node, node_len, service, service_len, hints, res, max_res_len, res_len].map(|v| v as u32);
-    errno_to_wasm(getaddrinfo(&mut caller, args))
-}
-
-fn getaddrinfo(caller: &mut Caller<'_, HostState>, args: [u32; 8]) -> Result<(), Errno> {
+pub(crate) fn getaddrinfo(caller: &mut Caller<'_, HostState>, args: [u32; 8]) -> Result<(), Errno> {
     let [node, node_len, service, service_len, hints, res, max, res_len] = args;
     sock_aligned(hints, 4)?;
     sock_aligned(res, 4)?;

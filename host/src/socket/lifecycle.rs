@@ -13,17 +13,13 @@ use wasmtime::Caller;
 
 use super::address::read_guest_addr;
 use crate::abi::{fdflags, rights, sock};
-use crate::errno::{errno_to_wasm, sock_aligned, Errno};
+use crate::errno::{sock_aligned, Errno};
 use crate::fd_table::{FdEntry, FdKind, FdTable, SocketHandle};
 use crate::host_state::{memory_and_state, HostState};
 use crate::sandbox::Action;
 
 /// `sock_open(af, socktype, ro_fd)` (V1 and V2 are identical).
-pub fn sock_open(mut caller: Caller<'_, HostState>, af: i32, ty: i32, ro_fd: i32) -> wasmtime::Result<i32> {
-    errno_to_wasm(open(&mut caller, af as u32, ty as u32, ro_fd as u32))
-}
-
-fn open(caller: &mut Caller<'_, HostState>, af: u32, ty: u32, ro_fd: u32) -> Result<(), Errno> {
+pub(crate) fn open(caller: &mut Caller<'_, HostState>, af: u32, ty: u32, ro_fd: u32) -> Result<(), Errno> {
     sock_aligned(ro_fd, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check(ro_fd, 4)?;
@@ -52,27 +48,15 @@ fn adopt_socket(fds: &mut FdTable, socket: OwnedFd, socket_rights: u64) -> u32 {
     fds.insert(FdEntry::new(kind, socket_rights, socket_rights))
 }
 
-/// `sock_bind(fd, addr, port)`: raw 4/16-byte addresses only.
-pub fn sock_bind_v1(
-    mut caller: Caller<'_, HostState>,
+/// `sock_bind(fd, addr, port)`: V1 takes raw 4/16-byte addresses only, V2
+/// also the 128-byte storage form.
+pub(crate) fn bind(
+    caller: &mut Caller<'_, HostState>,
     fd: i32,
-    addr: i32,
-    port: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(bind(&mut caller, fd, addr as u32, port as u32, false))
-}
-
-/// `sock_bind_v2(fd, addr, port)`: also the 128-byte storage form.
-pub fn sock_bind_v2(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    addr: i32,
-    port: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(bind(&mut caller, fd, addr as u32, port as u32, true))
-}
-
-fn bind(caller: &mut Caller<'_, HostState>, fd: i32, addr: u32, port: u32, v2: bool) -> Result<(), Errno> {
+    addr: u32,
+    port: u32,
+    v2: bool,
+) -> Result<(), Errno> {
     address_call(caller, fd, addr, port, v2, Action::Listen)
 }
 
@@ -102,11 +86,7 @@ fn address_call(
 }
 
 /// `sock_listen(fd, backlog)` (V1 and V2 are identical).
-pub fn sock_listen(mut caller: Caller<'_, HostState>, fd: i32, backlog: i32) -> wasmtime::Result<i32> {
-    errno_to_wasm(listen(caller.data_mut(), fd, backlog))
-}
-
-fn listen(state: &mut HostState, fd: i32, backlog: i32) -> Result<(), Errno> {
+pub(crate) fn listen(state: &mut HostState, fd: i32, backlog: i32) -> Result<(), Errno> {
     let entry = state.fds.get_mut(fd)?;
     rustix::net::listen(entry.fd(), backlog)?;
     if let FdKind::Socket(s) = &mut entry.kind {
@@ -119,28 +99,21 @@ fn listen(state: &mut HostState, fd: i32, backlog: i32) -> Result<(), Errno> {
     Ok(())
 }
 
-/// `sock_accept(fd, ro_fd)`, WasmEdge's 2-parameter form: the accepted
-/// socket is always blocking.
-pub fn sock_accept_v1(mut caller: Caller<'_, HostState>, fd: i32, ro_fd: i32) -> wasmtime::Result<i32> {
-    errno_to_wasm(accept(&mut caller, fd, None, ro_fd as u32))
-}
-
+/// `sock_accept(fd, ro_fd)`, WasmEdge's 2-parameter form (`flags` = `None`):
+/// the accepted socket is always blocking.
+///
 /// `sock_accept_v2(fd, fdflags, ro_fd)`, the standard preview1 shape. As in
 /// WasmEdge 0.17.x, NONBLOCK is applied to the *listening* socket, not to the
 /// accepted one (0.17.0 `lib/host/wasi/inode-linux.cpp` `INode::sockAccept`
 /// calls `fcntl(Fd, F_SETFL, flags(NewFd) | O_NONBLOCK)` on the listener);
 /// WasmEdge's main branch sets it on the accepted socket. Other valid bits
 /// are ignored.
-pub fn sock_accept_v2(
-    mut caller: Caller<'_, HostState>,
+pub(crate) fn accept(
+    caller: &mut Caller<'_, HostState>,
     fd: i32,
-    flags: i32,
-    ro_fd: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(accept(&mut caller, fd, Some(flags as u32), ro_fd as u32))
-}
-
-fn accept(caller: &mut Caller<'_, HostState>, fd: i32, flags: Option<u32>, ro_fd: u32) -> Result<(), Errno> {
+    flags: Option<u32>,
+    ro_fd: u32,
+) -> Result<(), Errno> {
     sock_aligned(ro_fd, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
     mem.check(ro_fd, 4)?;
@@ -173,36 +146,20 @@ fn set_listener_nonblocking_like_0_17(
     Ok(())
 }
 
-/// `sock_connect(fd, addr, port)`: raw 4/16-byte addresses only.
-pub fn sock_connect_v1(
-    mut caller: Caller<'_, HostState>,
+/// `sock_connect(fd, addr, port)`: V1 takes raw 4/16-byte addresses only,
+/// V2 also the 128-byte storage form.
+pub(crate) fn connect(
+    caller: &mut Caller<'_, HostState>,
     fd: i32,
-    addr: i32,
-    port: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(connect(&mut caller, fd, addr as u32, port as u32, false))
-}
-
-/// `sock_connect_v2(fd, addr, port)`: also the 128-byte storage form.
-pub fn sock_connect_v2(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    addr: i32,
-    port: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(connect(&mut caller, fd, addr as u32, port as u32, true))
-}
-
-fn connect(caller: &mut Caller<'_, HostState>, fd: i32, addr: u32, port: u32, v2: bool) -> Result<(), Errno> {
+    addr: u32,
+    port: u32,
+    v2: bool,
+) -> Result<(), Errno> {
     address_call(caller, fd, addr, port, v2, Action::Connect)
 }
 
 /// `sock_shutdown(fd, how)`: `how` ⊆ {RD, WR}; 0 passes and acts as SHUT_RD.
-pub fn sock_shutdown(mut caller: Caller<'_, HostState>, fd: i32, how: i32) -> wasmtime::Result<i32> {
-    errno_to_wasm(shutdown(caller.data_mut(), fd, how as u32))
-}
-
-fn shutdown(state: &mut HostState, fd: i32, how: u32) -> Result<(), Errno> {
+pub(crate) fn shutdown(state: &mut HostState, fd: i32, how: u32) -> Result<(), Errno> {
     let how = u32::from(how as u8);
     if how & !(sock::SHUT_RD | sock::SHUT_WR) != 0 {
         return Err(Errno::INVAL);

@@ -10,12 +10,12 @@ use wasmtime::Caller;
 
 use super::address::{ReportedAddr, SUN_PATH_LEN};
 use crate::abi::ADDR_STORAGE_SIZE;
-use crate::errno::{errno_to_wasm, sock_aligned, Errno};
+use crate::errno::{sock_aligned, Errno};
 use crate::host_state::{memory_and_state, HostState};
 
 /// Which end of the socket to report.
 #[derive(Clone, Copy)]
-enum End {
+pub(crate) enum End {
     Local,
     Peer,
 }
@@ -46,28 +46,12 @@ fn write_address(reported: &ReportedAddr, target: &mut [u8]) -> Result<u16, Errn
 }
 
 /// `sock_getlocaladdr(fd, addr, addr_type, port)` (V1).
-pub fn sock_getlocaladdr_v1(
-    mut caller: Caller<'_, HostState>,
+pub(crate) fn name_v1(
+    caller: &mut Caller<'_, HostState>,
     fd: i32,
-    addr: i32,
-    addr_type: i32,
-    port: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(name_v1(&mut caller, fd, [addr, addr_type, port].map(|v| v as u32), End::Local))
-}
-
-/// `sock_getpeeraddr(fd, addr, addr_type, port)` (V1).
-pub fn sock_getpeeraddr_v1(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    addr: i32,
-    addr_type: i32,
-    port: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(name_v1(&mut caller, fd, [addr, addr_type, port].map(|v| v as u32), End::Peer))
-}
-
-fn name_v1(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 3], end: End) -> Result<(), Errno> {
+    args: [u32; 3],
+    end: End,
+) -> Result<(), Errno> {
     let [addr, addr_type, port] = args;
     sock_aligned(addr, 4)?;
     sock_aligned(addr_type, 4)?;
@@ -92,26 +76,13 @@ fn name_v1(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 3], end: End
 }
 
 /// `sock_getlocaladdr_v2(fd, addr, port)`.
-pub fn sock_getlocaladdr_v2(
-    mut caller: Caller<'_, HostState>,
+pub(crate) fn name_v2(
+    caller: &mut Caller<'_, HostState>,
     fd: i32,
-    addr: i32,
-    port: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(name_v2(&mut caller, fd, addr as u32, port as u32, End::Local))
-}
-
-/// `sock_getpeeraddr_v2(fd, addr, port)`.
-pub fn sock_getpeeraddr_v2(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    addr: i32,
-    port: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(name_v2(&mut caller, fd, addr as u32, port as u32, End::Peer))
-}
-
-fn name_v2(caller: &mut Caller<'_, HostState>, fd: i32, addr: u32, port: u32, end: End) -> Result<(), Errno> {
+    addr: u32,
+    port: u32,
+    end: End,
+) -> Result<(), Errno> {
     sock_aligned(addr, 4)?;
     sock_aligned(port, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;

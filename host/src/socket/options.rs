@@ -6,7 +6,7 @@ use rustix::net::{sockopt, SocketType};
 use wasmtime::Caller;
 
 use crate::abi::sock;
-use crate::errno::{errno_to_wasm, sock_aligned, Errno};
+use crate::errno::{sock_aligned, Errno};
 use crate::host_state::{memory_and_state, HostState};
 use crate::sys::{getsockopt_bytes, setsockopt_bytes};
 
@@ -48,18 +48,7 @@ fn wasi_socket_type(native: SocketType) -> i32 {
 
 /// `sock_getsockopt(fd, level, name, flag, flag_size)`: `*flag_size` holds the
 /// capacity on entry and the kernel's length on return.
-pub fn sock_getsockopt(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    level: i32,
-    name: i32,
-    flag: i32,
-    flag_size: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(getsockopt(&mut caller, fd, [level, name, flag, flag_size].map(|v| v as u32)))
-}
-
-fn getsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), Errno> {
+pub(crate) fn getsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), Errno> {
     let [level, name, flag, flag_size] = args;
     sock_aligned(flag_size, 4)?;
     let (mut mem, state) = memory_and_state(caller)?;
@@ -90,18 +79,7 @@ fn getsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Re
 
 /// `sock_setsockopt(fd, level, name, flag, flag_size)`: `flag_size` is a
 /// value, the payload bytes go to the kernel as they are.
-pub fn sock_setsockopt(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    level: i32,
-    name: i32,
-    flag: i32,
-    flag_size: i32,
-) -> wasmtime::Result<i32> {
-    errno_to_wasm(setsockopt(&mut caller, fd, [level, name, flag, flag_size].map(|v| v as u32)))
-}
-
-fn setsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), Errno> {
+pub(crate) fn setsockopt(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), Errno> {
     let [level, name, flag, flag_size] = args;
     let (mem, state) = memory_and_state(caller)?;
     let native_name = native_option(level, name)?;

@@ -12,7 +12,7 @@ use wasmtime::Caller;
 
 use super::address::{read_guest_addr, GuestAddr, ReportedAddr, SUN_PATH_LEN};
 use crate::abi::{sock, ADDR_STORAGE_SIZE};
-use crate::errno::{errno_to_wasm, sock_aligned, Errno};
+use crate::errno::{sock_aligned, Errno};
 use crate::guest_memory::{GuestMemory, IoSlices, ReadBuffers};
 use crate::host_state::{memory_and_state, HostState};
 use crate::sandbox::Action;
@@ -90,20 +90,7 @@ fn recvmsg(
 
 /// `sock_recv(fd, ri_data, ri_data_len, ri_flags, ro_datalen, ro_flags)`
 /// (V1 and V2 are identical). An orderly close is SUCCESS with 0 bytes.
-pub fn sock_recv(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    ri_data: i32,
-    ri_data_len: i32,
-    ri_flags: i32,
-    ro_datalen: i32,
-    ro_flags: i32,
-) -> wasmtime::Result<i32> {
-    let args = [ri_data, ri_data_len, ri_flags, ro_datalen, ro_flags].map(|v| v as u32);
-    errno_to_wasm(recv(&mut caller, fd, args))
-}
-
-fn recv(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 5]) -> Result<(), Errno> {
+pub(crate) fn recv(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 5]) -> Result<(), Errno> {
     let [ri_data, ri_data_len, ri_flags, ro_datalen, ro_flags] = args;
     sock_aligned(ri_data, 4)?;
     sock_aligned(ro_datalen, 4)?;
@@ -132,22 +119,7 @@ fn write_recv_result(
 
 /// `sock_recv_from` V1 (7 parameters): the source address is copied raw into
 /// the buffer only if it fits; no family, no port.
-#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
-pub fn sock_recv_from_v1(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    ri_data: i32,
-    ri_data_len: i32,
-    addr: i32,
-    ri_flags: i32,
-    ro_datalen: i32,
-    ro_flags: i32,
-) -> wasmtime::Result<i32> {
-    let args = [ri_data, ri_data_len, addr, ri_flags, ro_datalen, ro_flags].map(|v| v as u32);
-    errno_to_wasm(recv_from_v1(&mut caller, fd, args))
-}
-
-fn recv_from_v1(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 6]) -> Result<(), Errno> {
+pub(crate) fn recv_from_v1(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 6]) -> Result<(), Errno> {
     let [ri_data, ri_data_len, addr, ri_flags, ro_datalen, ro_flags] = args;
     sock_aligned(addr, 4)?;
     sock_aligned(ri_data, 4)?;
@@ -191,23 +163,7 @@ fn copy_source_address(from: &ReportedAddr, target: &mut [u8]) -> Result<(), Err
 /// imports. The 128-byte form gets the family at [0..2] and the address at
 /// [2..]. `*ro_port` is the raw network-order `sin_port` (WasmEdge bug #2491:
 /// the guest sees the port byte-swapped).
-#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
-pub fn sock_recv_from_v2(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    ri_data: i32,
-    ri_data_len: i32,
-    addr: i32,
-    ri_flags: i32,
-    ro_port: i32,
-    ro_datalen: i32,
-    ro_flags: i32,
-) -> wasmtime::Result<i32> {
-    let args = [ri_data, ri_data_len, addr, ri_flags, ro_port, ro_datalen, ro_flags].map(|v| v as u32);
-    errno_to_wasm(recv_from_v2(&mut caller, fd, args))
-}
-
-fn recv_from_v2(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 7]) -> Result<(), Errno> {
+pub(crate) fn recv_from_v2(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 7]) -> Result<(), Errno> {
     let [ri_data, ri_data_len, addr, ri_flags, ro_port, ro_datalen, ro_flags] = args;
     sock_aligned(ri_data, 4)?;
     sock_aligned(addr, 4)?;
@@ -262,19 +218,7 @@ fn sendmsg(fd: BorrowedFd<'_>, buffers: IoSlices<'_>, to: Option<&SocketAddrAny>
 
 /// `sock_send(fd, si_data, si_data_len, si_flags, so_datalen)` (V1 and V2
 /// are identical). Partial writes are possible.
-pub fn sock_send(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    si_data: i32,
-    si_data_len: i32,
-    si_flags: i32,
-    so_datalen: i32,
-) -> wasmtime::Result<i32> {
-    let args = [si_data, si_data_len, si_flags, so_datalen].map(|v| v as u32);
-    errno_to_wasm(send(&mut caller, fd, args))
-}
-
-fn send(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), Errno> {
+pub(crate) fn send(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(), Errno> {
     let [si_data, si_data_len, si_flags, so_datalen] = args;
     sock_aligned(si_data, 4)?;
     sock_aligned(so_datalen, 4)?;
@@ -290,38 +234,14 @@ fn send(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 4]) -> Result<(
 
 /// `sock_send_to(fd, si_data, si_data_len, addr, port, si_flags, so_datalen)`:
 /// raw 4/16-byte address only.
-#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
-pub fn sock_send_to_v1(
-    mut caller: Caller<'_, HostState>,
-    fd: i32,
-    si_data: i32,
-    si_data_len: i32,
-    addr: i32,
-    port: i32,
-    si_flags: i32,
-    so_datalen: i32,
-) -> wasmtime::Result<i32> {
-    let args = [si_data, si_data_len, addr, port, si_flags, so_datalen].map(|v| v as u32);
-    errno_to_wasm(send_to(&mut caller, fd, args, false))
-}
-
+///
 /// `sock_send_to_v2`: also the 128-byte storage form.
-#[allow(clippy::too_many_arguments)] // the WasmEdge ABI signature
-pub fn sock_send_to_v2(
-    mut caller: Caller<'_, HostState>,
+pub(crate) fn send_to(
+    caller: &mut Caller<'_, HostState>,
     fd: i32,
-    si_data: i32,
-    si_data_len: i32,
-    addr: i32,
-    port: i32,
-    si_flags: i32,
-    so_datalen: i32,
-) -> wasmtime::Result<i32> {
-    let args = [si_data, si_data_len, addr, port, si_flags, so_datalen].map(|v| v as u32);
-    errno_to_wasm(send_to(&mut caller, fd, args, true))
-}
-
-fn send_to(caller: &mut Caller<'_, HostState>, fd: i32, args: [u32; 6], v2: bool) -> Result<(), Errno> {
+    args: [u32; 6],
+    v2: bool,
+) -> Result<(), Errno> {
     let [si_data, si_data_len, addr, port, si_flags, so_datalen] = args;
     sock_aligned(addr, 4)?;
     sock_aligned(si_data, 4)?;
