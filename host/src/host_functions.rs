@@ -13,10 +13,11 @@
 //! under `<name>_v2` (§1); [`crate::imports`] binds an import to whichever
 //! has its type.
 
-use wasmtime::{Caller, Func, Store};
+use wasmtime::{Caller, Engine, Func, FuncType, Store};
 
 use crate::abi::rights;
 use crate::errno::{into_wasm, CallError};
+use crate::fd_table::FdTable;
 use crate::host_state::HostState;
 use crate::poll;
 use crate::preview1::fd_io::Transfer;
@@ -36,6 +37,19 @@ impl HostFunction {
     /// The function, ready to be an import of a module in `store`.
     pub fn instantiate(&self, store: &mut Store<HostState>) -> Func {
         (self.make)(store)
+    }
+
+    /// Its wasm type in `engine`, as the table declares it (for reports and
+    /// tests; binding uses [`HostFunction::instantiate`]).
+    pub fn ty(&self, engine: &Engine) -> FuncType {
+        let state = HostState::new(
+            Default::default(),
+            Default::default(),
+            FdTable::new(Vec::new()),
+            Default::default(),
+        );
+        let mut store = Store::new(engine, state);
+        self.instantiate(&mut store).ty(&store)
     }
 }
 
