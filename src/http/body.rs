@@ -20,6 +20,8 @@ use hyper::header::CONTENT_TYPE;
 use hyper::{Body, HeaderMap};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::deadline;
+
 /// Why a request body was not accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -62,10 +64,10 @@ impl BodyBudget {
     async fn reserve(&self, bytes: usize, wait: Duration) -> Result<OwnedSemaphorePermit, BodyError> {
         let wanted = kibibytes(bytes);
         let acquire = Arc::clone(&self.kibibytes).acquire_many_owned(wanted);
-        match tokio::time::timeout(wait, acquire).await {
-            Ok(Ok(permit)) => Ok(permit),
+        match deadline::within(wait, acquire).await {
+            Some(Ok(permit)) => Ok(permit),
             // Closed never happens (we never close it); time out and closed both mean busy.
-            Ok(Err(_)) | Err(_) => Err(BodyError::Busy),
+            Some(Err(_)) | None => Err(BodyError::Busy),
         }
     }
 
@@ -135,9 +137,9 @@ pub async fn read_json(
         None => limit,
     };
     let reservation = budget.reserve(worst_case, BodyBudget::WAIT.min(timeout)).await?;
-    match tokio::time::timeout(timeout, read_limited(body, limit, declared)).await {
-        Ok(result) => result.map(|bytes| JsonBody { bytes, _reservation: reservation }),
-        Err(_elapsed) => Err(BodyError::Timeout(timeout)),
+    match deadline::within(timeout, read_limited(body, limit, declared)).await {
+        Some(result) => result.map(|bytes| JsonBody { bytes, _reservation: reservation }),
+        None => Err(BodyError::Timeout(timeout)),
     }
 }
 
