@@ -3,8 +3,10 @@
 //! itself (`FromStr`), so clap refuses a malformed `--env`, `--dir` or
 //! sandbox rule before anything starts; what only the environment can refuse
 //! (a directory that does not open, a host name that does not resolve) is
-//! reported by the runner at start.
+//! reported by the runner at start. [`guest_environment`] builds the
+//! guest's environment from `--env` and, with `--inherit-env`, edge-host's.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -117,9 +119,46 @@ impl fmt::Display for DirMapping {
     }
 }
 
+/// Prefix of edge-host's own settings, never passed on by `--inherit-env`.
+const OWN_SETTINGS_PREFIX: &str = "EDGE_HOST_";
+
+/// The guest's environment: the `inherited` variables that are not edge-host
+/// settings and not named by an `explicit` `--env`, in their order, then the
+/// `explicit` ones. A variable that is not UTF-8 is left out with a warning.
+pub fn guest_environment(
+    inherited: impl IntoIterator<Item = (OsString, OsString)>,
+    explicit: Vec<EnvVar>,
+) -> Vec<EnvVar> {
+    let mut environment = Vec::new();
+    for (name, value) in inherited {
+        let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else {
+            eprintln!("edge-host: not passing {} to the guest: it is not UTF-8", name.to_string_lossy());
+            continue;
+        };
+        if name.starts_with(OWN_SETTINGS_PREFIX) || explicit.iter().any(|e| e.key == name) {
+            continue;
+        }
+        environment.push(EnvVar { key: name.to_string(), value: Some(value.to_string()) });
+    }
+    environment.extend(explicit);
+    environment
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn vars(items: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        items.iter().map(|(n, v)| (OsString::from(n), OsString::from(v))).collect()
+    }
+
+    fn env(items: &[&str]) -> Vec<EnvVar> {
+        items.iter().map(|e| e.parse().unwrap()).collect()
+    }
+
+    fn texts(items: &[EnvVar]) -> Vec<String> {
+        items.iter().map(ToString::to_string).collect()
+    }
 
     #[test]
     fn env_vars_split_at_the_first_equals_sign() {
@@ -158,5 +197,47 @@ mod tests {
         assert_eq!("/g:".parse::<DirMapping>(), Err(ValueError::EmptyHostDir));
         assert_eq!("".parse::<DirMapping>(), Err(ValueError::EmptyHostDir));
         assert_eq!("/g::readonly".parse::<DirMapping>(), Err(ValueError::EmptyHostDir));
+    }
+
+    #[test]
+    fn inherited_environment_keeps_order_and_leaves_out_edge_host_settings() {
+        let inherited = vars(&[
+            ("PORT", "8080"),
+            ("EDGE_HOST_MAX_MEMORY", "64"),
+            ("LOG_FORMAT", "json"),
+            ("EDGE_HOST_CACHE_DIR", "/c"),
+            ("HOST", "0.0.0.0"),
+        ]);
+        assert_eq!(
+            texts(&guest_environment(inherited, Vec::new())),
+            ["PORT=8080", "LOG_FORMAT=json", "HOST=0.0.0.0"]
+        );
+    }
+
+    #[test]
+    fn explicit_env_wins_over_an_inherited_variable_of_the_same_name() {
+        let inherited = vars(&[("PORT", "8080"), ("HOST", "0.0.0.0"), ("EMPTY", "")]);
+        let explicit = env(&["PORT=9000", "EXTRA=a=b", "HOST"]);
+        assert_eq!(
+            texts(&guest_environment(inherited, explicit)),
+            ["EMPTY=", "PORT=9000", "EXTRA=a=b", "HOST"]
+        );
+    }
+
+    #[test]
+    fn explicit_env_alone_when_nothing_is_inherited() {
+        let explicit = env(&["A=1", "EDGE_HOST_X=kept"]);
+        assert_eq!(texts(&guest_environment(Vec::new(), explicit)), ["A=1", "EDGE_HOST_X=kept"]);
+    }
+
+    #[test]
+    fn a_variable_that_is_not_utf8_is_left_out() {
+        use std::os::unix::ffi::OsStrExt;
+        let inherited = vec![
+            (OsString::from("BAD"), std::ffi::OsStr::from_bytes(b"\xff\xfe").to_os_string()),
+            (std::ffi::OsStr::from_bytes(b"N\xff").to_os_string(), OsString::from("v")),
+            (OsString::from("GOOD"), OsString::from("yes")),
+        ];
+        assert_eq!(texts(&guest_environment(inherited, Vec::new())), ["GOOD=yes"]);
     }
 }
