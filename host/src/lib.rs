@@ -30,7 +30,8 @@
 //! - [`filesystem`] — `--dir` access confined by cap-std.
 //! - [`sandbox`] — `--allow-connect` / `--allow-listen` policy.
 //! - [`shutdown`] — SIGTERM/SIGINT: listeners shut down, then a deadline.
-//! - [`sys`] — small helpers for raw libc calls.
+//! - [`sys`] — the bridge to the OS: rustix errors as guest errnos, and the
+//!   few raw libc calls rustix has no safe form of.
 
 pub mod abi;
 pub mod cache;
