@@ -40,7 +40,7 @@ if suite lint; then
   cargo fmt --all -- --check || die "code is not formatted: run 'cargo fmt --all' (and in host/)"
   (cd host && cargo fmt --all -- --check) || die "host/ is not formatted: run 'cd host && cargo fmt --all'"
   nice cargo clippy --locked -p edge-service --all-targets -- -D warnings
-  nice cargo clippy --locked -p edge-service -p edge-backend-tests --all-targets --target host-tuple -- -D warnings
+  nice cargo clippy --locked -p edge-service -p edge-service-test-support -p edge-backend-tests --all-targets --target host-tuple -- -D warnings
   (cd host && nice cargo clippy --locked --release --all-targets -- -D warnings)
 fi
 
