@@ -33,6 +33,8 @@ def parse_args(argv):
     parser.add_argument("--endpoints", default=",".join(driver.ENDPOINTS), help="comma-separated endpoint keys")
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per endpoint under callgrind")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests of every endpoint before measuring")
+    parser.add_argument("--pause-ms", type=float, default=20.0,
+                        help="pause before each measured request, so the server is back to waiting (0: none)")
     parser.add_argument("--syscall-requests", type=int, default=1000, help="requests counted by strace (0: skip)")
     parser.add_argument("--load-seconds", type=int, default=3, help="wrk seconds per endpoint for perf's count (0: skip)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for the count under load")
@@ -124,18 +126,28 @@ def profile_target(target, args, work, cache_dir):
         argv, env = command(target, args, port, cache_dir, perf_map=True)
         out = os.path.join(work, f"cg-{target}-{key}.out")
         progress(f"{target}: callgrind, base run + {args.requests} x {endpoint.title}")
-        callgrind.profile_run(argv, env, port, out, out + ".log", args.warmup, endpoint, args.requests)
+        callgrind.profile_run(argv, env, port, out, out + ".log", args.warmup, endpoint, args.requests,
+                              args.pause_ms / 1000)
         results[key] = callgrind.difference(base, out, args.requests)
     return results
 
 
 def prime_cache(args, cache_dir):
-    """Starts the module once outside valgrind, so no profiled run compiles it."""
+    """Starts the module once outside valgrind and once under valgrind's no-op tool, so
+    no profiled run compiles it: valgrind reports fewer CPU features than the machine
+    has, and the compile cache keeps one entry per feature set."""
     port = free_port()
     argv, env = command("edge-host", args, port, cache_dir)
     server = Server(argv, env, None, port, core=0)
     try:
         driver.wait_ready(port, 600, lambda: server.ensure_alive("the compile-cache start"))
+    finally:
+        server.stop()
+    port = free_port()
+    argv, env = command("edge-host", args, port, cache_dir)
+    server = Server(["valgrind", "--tool=none", "--smc-check=all-non-file", *argv], env, None, port, core=0)
+    try:
+        driver.wait_ready(port, 1800, lambda: server.ensure_alive("the compile-cache start under valgrind"))
     finally:
         server.stop()
 
@@ -149,7 +161,8 @@ def render(results, args):
     env_note = f" Service environment: {' '.join(args.env)}." if args.env else " Service defaults (LOG_LEVEL=info: one log line per request)."
     lines += [
         f"Callgrind: {args.requests} measured requests per endpoint after {driver.SEED_USERS} seeded users and "
-        f"{args.warmup} warm-up requests of each endpoint, one request in flight on one keep-alive connection; "
+        f"{args.warmup} warm-up requests of each endpoint, one request in flight on one keep-alive connection, "
+        f"each measured request {args.pause_ms:g} ms after the previous response (the server is back to waiting); "
         "figures are the difference to the same run without the measured requests, per request. "
         "Ir = user-space instructions (exact, independent of machine load). Allocs = calls to "
         "malloc/calloc/realloc (for edge-host: the guest's, named through edge-host's perf map, + the host "
@@ -176,6 +189,14 @@ def render(results, args):
             ratio = f"{irs[1] / irs[0]:.2f}×" if irs[0] and irs[1] else "–"
             cells.append(ratio)
         lines.append(f"| {driver.ENDPOINTS[key].title} | " + " | ".join(cells) + " |")
+    guest = results.get("edge-host", {}).get("callgrind", {})
+    if guest:
+        lines += ["", "Inside the module (edge-host, guest code only; start-up and host calls excluded):", "",
+                  "| endpoint | guest Ir per request | guest allocations per request |", "|---|---:|---:|"]
+        for key in args.endpoints:
+            cg = guest.get(key, {})
+            lines.append(f"| {driver.ENDPOINTS[key].title} | {fmt(cg.get('guest_ir'))} | "
+                         f"{fmt(cg.get('guest_allocations'), 1)} |")
     for target in args.targets:
         for key in args.endpoints:
             cg = results[target].get("callgrind", {}).get(key)

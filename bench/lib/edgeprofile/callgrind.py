@@ -31,7 +31,7 @@ GROUPS = [
     ("wasmtime runtime", r"wasmtime|cranelift"),
     ("allocator (malloc/free)",
      r"(^|[:\s])(_int_)?(malloc|free|realloc|calloc|cfree|dlmalloc|dlfree|dlrealloc|internal_memalign|aligned_alloc)\b"
-     r"|malloc_consolidate|tcache|unlink_chunk|dlmalloc::|__rust_(alloc|dealloc|realloc)|__rdl_"),
+     r"|malloc_consolidate|tcache|unlink_chunk|dlmalloc::|__rust_(alloc|dealloc|realloc)|__rdl_|talc::"),
     ("log line (tracing, telemetry::logging)", r"tracing|nu_ansi_term|telemetry::logging|sharded_slab|matchers"),
     ("metrics (prometheus-client)", r"prometheus_client|telemetry::metrics"),
     ("HTTP (hyper, http, httparse)", r"hyper|httparse|[^a-z_]http::|bytes::"),
@@ -45,6 +45,8 @@ GROUPS = [
 # Groups told apart by the object a function lives in, not by its name.
 OBJECT_GROUPS = {"libc (syscalls, ...)"}
 GUEST = " [wasm guest]"
+# The Wasm build's own allocator (Talc) is entered here for every allocation.
+GUEST_ALLOCATOR_ENTRY = re.compile(r"talc::base::Talc<S,B>::allocate::")
 UNRESOLVED_GUEST = "guest code, no perf map (unnamed)"
 
 
@@ -130,12 +132,12 @@ class CallgrindRun:
             raise ProfileError(f"callgrind wrote no profile to {self.out_path}; see {self.log_path}")
 
 
-def profile_run(argv, env, port, out_path, log_path, warmup, endpoint=None, count=0):
+def profile_run(argv, env, port, out_path, log_path, warmup, endpoint=None, count=0, pause_s=0.0):
     """Runs the server under callgrind through one request sequence; returns the profile's path."""
     run = CallgrindRun(argv, env, port, out_path, log_path)
     try:
         driver.wait_ready(port, 300, run.alive)
-        driver.run_sequence(port, warmup, endpoint, count)
+        driver.run_sequence(port, warmup, endpoint, count, pause_s)
         # Let the last response's bookkeeping (log line, metrics) finish.
         time.sleep(0.3)
         run.alive()
@@ -176,7 +178,7 @@ def per_function(out_path, perf_map=None):
 def allocation_calls(out_path, perf_map):
     """(host, guest) calls to the allocation entry points recorded in a profile (all
     callers summed). Guest code is named through `perf_map`; the guest's allocator
-    (wasi-libc's malloc) has the same entry point names."""
+    (wasi-libc's malloc) has the same entry point names, Talc its own."""
     host = guest = 0
     ids = {}
     current = None
@@ -195,7 +197,8 @@ def allocation_calls(out_path, perf_map):
                     host += calls
                 elif current.startswith("0x"):
                     guest_name = perf_map.name(int(current.split("'")[0], 16))
-                    if guest_name and guest_name.removesuffix(GUEST) in ALLOC_FUNCTIONS:
+                    if guest_name and (guest_name.removesuffix(GUEST) in ALLOC_FUNCTIONS
+                                       or GUEST_ALLOCATOR_ENTRY.match(guest_name)):
                         guest += calls
                 current = None
     return host, guest
@@ -215,6 +218,10 @@ def difference(base_path, measured_path, requests):
     host_after, guest_after = allocation_calls(measured_path, measured_map)
     return {
         "ir": total,
+        # The module's own instructions (its code as compiled by wasmtime, named
+        # through the perf map): what a change to the service's source moves, and
+        # what an interpreter (WasmEdge without AOT) executes one by one.
+        "guest_ir": sum(ir for label, ir in groups.items() if label.startswith("guest: ")),
         "groups": dict(groups),
         "functions": functions,
         "allocations": (host_after - host_before) / requests,

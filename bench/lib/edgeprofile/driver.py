@@ -5,7 +5,9 @@ every endpoint) optionally followed by ``count`` measured requests of one
 endpoint; the difference between two such runs is the cost of those requests
 alone. Requests go over one keep-alive connection and each waits for its
 response, so the server does the same work in every run (no batching that
-depends on timing). Each response's status is checked: a profile of error
+depends on timing). Measured requests are also spaced by a pause long enough for
+the server to go back to waiting for the next one: how many times its event loop
+turns after a response depends otherwise on when the next request arrives. Each response's status is checked: a profile of error
 responses would be worthless.
 """
 
@@ -14,6 +16,7 @@ import http.client
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from edgebench.server import probe_until_200  # noqa: E402  (the benchmark's readiness probe)
@@ -57,9 +60,11 @@ def wait_ready(port, timeout_s, alive):
         raise DriveError(f"no 200 from GET /api/health within {timeout_s:.0f} s (last: {last})")
 
 
-def send(conn, endpoint, count, tag):
-    """`count` requests of `endpoint` on `conn`, each checked."""
+def send(conn, endpoint, count, tag, pause_s=0.0):
+    """`count` requests of `endpoint` on `conn`, each checked, `pause_s` apart."""
     for i in range(count):
+        if pause_s:
+            time.sleep(pause_s)
         method, path, body = endpoint.request(i, tag)
         headers = {"Content-Type": "application/json"} if body is not None else {}
         conn.request(method, path, body=body, headers=headers)
@@ -78,13 +83,14 @@ def prefix(conn, warmup):
         send(conn, endpoint, warmup, "warm")
 
 
-def run_sequence(port, warmup, measured=None, count=0):
-    """The whole client side of one profiled run: prefix, then `count` requests of `measured`."""
+def run_sequence(port, warmup, measured=None, count=0, pause_s=0.0):
+    """The whole client side of one profiled run: prefix, then `count` requests of
+    `measured`, `pause_s` apart."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         prefix(conn, warmup)
         if measured is not None and count:
-            send(conn, measured, count, "measured")
+            send(conn, measured, count, "measured", pause_s)
     except (OSError, http.client.HTTPException) as error:
         raise DriveError(f"the request sequence failed: {error}") from error
     finally:
