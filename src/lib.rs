@@ -35,8 +35,6 @@
     )
 )]
 
-#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
-mod allocator;
 pub mod api;
 pub mod app;
 pub mod config;
