@@ -31,7 +31,7 @@ GROUPS = [
     ("wasmtime runtime", r"wasmtime|cranelift"),
     ("allocator (malloc/free)",
      r"(^|[:\s])(_int_)?(malloc|free|realloc|calloc|cfree|dlmalloc|dlfree|dlrealloc|internal_memalign|aligned_alloc)\b"
-     r"|malloc_consolidate|tcache|unlink_chunk|dlmalloc::|__rust_(alloc|dealloc|realloc)|__rdl_|talc::"),
+     r"|malloc_consolidate|tcache|unlink_chunk|dlmalloc::|__rust_(alloc|dealloc|realloc)|__rdl_"),
     ("log line (tracing, telemetry::logging)", r"tracing|nu_ansi_term|telemetry::logging|sharded_slab|matchers"),
     ("metrics (prometheus-client)", r"prometheus_client|telemetry::metrics"),
     ("HTTP (hyper, http, httparse)", r"hyper|httparse|[^a-z_]http::|bytes::"),
@@ -45,8 +45,6 @@ GROUPS = [
 # Groups told apart by the object a function lives in, not by its name.
 OBJECT_GROUPS = {"libc (syscalls, ...)"}
 GUEST = " [wasm guest]"
-# The Wasm build's own allocator (Talc) is entered here for every allocation.
-GUEST_ALLOCATOR_ENTRY = re.compile(r"talc::base::Talc<S,B>::allocate::")
 UNRESOLVED_GUEST = "guest code, no perf map (unnamed)"
 
 
@@ -178,7 +176,7 @@ def per_function(out_path, perf_map=None):
 def allocation_calls(out_path, perf_map):
     """(host, guest) calls to the allocation entry points recorded in a profile (all
     callers summed). Guest code is named through `perf_map`; the guest's allocator
-    (wasi-libc's malloc) has the same entry point names, Talc its own."""
+    (wasi-libc's malloc) has the same entry point names."""
     host = guest = 0
     ids = {}
     current = None
@@ -197,8 +195,7 @@ def allocation_calls(out_path, perf_map):
                     host += calls
                 elif current.startswith("0x"):
                     guest_name = perf_map.name(int(current.split("'")[0], 16))
-                    if guest_name and (guest_name.removesuffix(GUEST) in ALLOC_FUNCTIONS
-                                       or GUEST_ALLOCATOR_ENTRY.match(guest_name)):
+                    if guest_name and guest_name.removesuffix(GUEST) in ALLOC_FUNCTIONS:
                         guest += calls
                 current = None
     return host, guest
