@@ -33,7 +33,7 @@ def parse_args(argv):
     parser.add_argument("--endpoints", default=",".join(driver.ENDPOINTS), help="comma-separated endpoint keys")
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per endpoint under callgrind")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests of every endpoint before measuring")
-    parser.add_argument("--pause-ms", type=float, default=20.0,
+    parser.add_argument("--pause-ms", type=float, default=100.0,
                         help="pause before each measured request, so the server is back to waiting (0: none)")
     parser.add_argument("--syscall-requests", type=int, default=1000, help="requests counted by strace (0: skip)")
     parser.add_argument("--load-seconds", type=int, default=3, help="wrk seconds per endpoint for perf's count (0: skip)")
