@@ -130,12 +130,13 @@ pub fn install(listeners: Listeners, timeout: Duration) -> std::io::Result<()> {
         let mut signals = signals.forever();
         let Some(first) = signals.next() else { return };
         let first_name = signal_name(first);
+        // Listeners first: once the line is out, a new connection is refused.
+        listeners.shut_down_all();
         say(format_args!(
             "edge-host: {first_name}: refusing new connections; the module has {} s to finish \
              (--shutdown-timeout; a second signal ends it at once)",
             timeout.as_secs_f64()
         ));
-        listeners.shut_down_all();
         std::thread::spawn(move || {
             std::thread::sleep(timeout);
             say(format_args!(
