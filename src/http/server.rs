@@ -39,7 +39,7 @@ use super::connections::{
 };
 use super::exchange;
 use super::shutdown::{Drain, DrainWatch};
-use super::timeouts::{self, Busy, ConnectionTimeouts};
+use super::timeouts::{self, ConnectionTimeouts};
 use crate::app::App;
 
 /// The largest request head (request line and headers) hyper buffers: 64 KiB.
@@ -190,14 +190,12 @@ fn spawn_connection(stream: TcpStream, connection: Connection, app: Arc<App>, ht
         let tracker = Arc::clone(registration.tracker());
         let _open = app.metrics.connection_opened();
         let metrics = Arc::clone(&app.metrics);
-        let busy = Arc::new(Busy::default());
         let stream = TrackedStream::new(stream, Arc::clone(&tracker));
         let timeout_limits = timeouts::Limits { head: limits.read_timeout, idle: limits.idle_timeout };
-        let stream = ConnectionTimeouts::new(stream, timeout_limits, Arc::clone(&busy), Arc::clone(&tracker));
+        let stream = ConnectionTimeouts::new(stream, timeout_limits, Arc::clone(&tracker));
         let closing = draining.flag();
         let handling = Arc::clone(&tracker);
         let service = service_fn(move |request| {
-            let guard = busy.enter();
             let handled = handling.request_started();
             let app = Arc::clone(&app);
             let closing = closing.clone();
@@ -206,7 +204,6 @@ fn spawn_connection(stream: TcpStream, connection: Connection, app: Arc<App>, ht
                 if let Ok(response) = &mut response {
                     closing.mark_response(response.headers_mut());
                 }
-                drop(guard);
                 drop(handled);
                 response
             }

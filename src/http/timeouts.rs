@@ -21,7 +21,6 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -30,33 +29,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use super::connections::{Phase, Tracker};
-
-/// Requests in progress on one connection, shared by the connection's service
-/// (which counts) and its [`ConnectionTimeouts`] stream (which looks).
-#[derive(Debug, Default)]
-pub struct Busy(AtomicUsize);
-
-impl Busy {
-    /// Marks a request as in progress until the guard is dropped.
-    pub fn enter(self: &Arc<Self>) -> BusyGuard {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        BusyGuard(Arc::clone(self))
-    }
-
-    fn is_busy(&self) -> bool {
-        self.0.load(Ordering::Relaxed) > 0
-    }
-}
-
-/// Keeps a connection busy; see [`Busy::enter`].
-#[derive(Debug)]
-pub struct BusyGuard(Arc<Busy>);
-
-impl Drop for BusyGuard {
-    fn drop(&mut self) {
-        self.0 .0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
 
 /// The limits [`ConnectionTimeouts`] enforces.
 #[derive(Debug, Clone, Copy)]
@@ -116,9 +88,8 @@ pub struct ConnectionTimeouts<S> {
     head_steps: u32,
     /// Steps a connection may stay idle.
     idle_steps: u32,
-    /// Whether a request is being handled (then the connection is never idle).
-    busy: Arc<Busy>,
-    /// The connection's phase (a head in progress, and since which stamp).
+    /// The connection's phase: a request being handled (then it is never idle), a head
+    /// in progress and since which stamp.
     tracker: Arc<Tracker>,
     /// Whether a byte was read or written since the timer last looked.
     active: bool,
@@ -131,9 +102,9 @@ pub struct ConnectionTimeouts<S> {
 }
 
 impl<S> ConnectionTimeouts<S> {
-    /// Wraps `inner`; `busy` is shared with the connection's request handler, `tracker`
-    /// is the connection's.
-    pub fn new(inner: S, limits: Limits, busy: Arc<Busy>, tracker: Arc<Tracker>) -> Self {
+    /// Wraps `inner`; `tracker` is the connection's, which its request handler marks
+    /// busy ([`Tracker::request_started`]).
+    pub fn new(inner: S, limits: Limits, tracker: Arc<Tracker>) -> Self {
         let step =
             limits.head.min(limits.idle).checked_div(2).unwrap_or_default().max(Duration::from_millis(1));
         Self {
@@ -141,7 +112,6 @@ impl<S> ConnectionTimeouts<S> {
             step,
             head_steps: steps(limits.head, step),
             idle_steps: steps(limits.idle, step),
-            busy,
             tracker,
             active: false,
             idle_for: 0,
@@ -156,12 +126,12 @@ impl<S> ConnectionTimeouts<S> {
 
     /// One look at the connection: which timeout, if any, has expired.
     fn look(&mut self) -> Option<Expired> {
-        if std::mem::take(&mut self.active) || self.busy.is_busy() {
+        let (phase, stamp) = self.tracker.phase_and_stamp();
+        if std::mem::take(&mut self.active) || phase == Phase::Busy {
             self.idle_for = 0;
         } else {
             self.idle_for = self.idle_for.saturating_add(1);
         }
-        let (phase, stamp) = self.tracker.phase_and_stamp();
         self.head = match self.head {
             _ if phase != Phase::Head => None,
             Some((seen, looks)) if seen == stamp => Some((seen, looks.saturating_add(1))),
@@ -256,7 +226,7 @@ mod tests {
     use super::*;
     use crate::http::connections::registry::Registration;
     use crate::http::connections::Registry;
-    use tokio::io::AsyncReadExt;
+    use tokio::io::{AsyncReadExt, DuplexStream};
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
@@ -266,18 +236,18 @@ mod tests {
         Limits { head: Duration::from_millis(head_ms), idle: Duration::from_millis(idle_ms) }
     }
 
-    /// A connection's tracker, as the server registers it.
-    fn registration() -> Registration {
-        Arc::new(Registry::default()).register()
+    /// `server` wrapped as the server wraps a connection, with the connection's
+    /// registration (its tracker stands for the request handler's marks).
+    fn wrapped(server: DuplexStream, limits: Limits) -> (ConnectionTimeouts<DuplexStream>, Registration) {
+        let connection = Arc::new(Registry::default()).register();
+        (ConnectionTimeouts::new(server, limits, Arc::clone(connection.tracker())), connection)
     }
 
     #[test]
     fn an_idle_stream_times_out_as_idle() {
         runtime().block_on(async {
             let (client, server) = tokio::io::duplex(64);
-            let connection = registration();
-            let tracker = Arc::clone(connection.tracker());
-            let mut stream = ConnectionTimeouts::new(server, limits(1000, 30), Arc::default(), tracker);
+            let (mut stream, _connection) = wrapped(server, limits(1000, 30));
             let mut byte = [0u8; 1];
             let error = stream.read(&mut byte).await.expect_err("times out");
             assert_eq!(Expired::of(&error), Some(Expired::Idle));
@@ -289,9 +259,7 @@ mod tests {
     fn a_stream_with_traffic_stays_open_past_the_timeout_then_idles_out() {
         runtime().block_on(async {
             let (mut client, server) = tokio::io::duplex(64);
-            let connection = registration();
-            let tracker = Arc::clone(connection.tracker());
-            let mut stream = ConnectionTimeouts::new(server, limits(1000, 50), Arc::default(), tracker);
+            let (mut stream, _connection) = wrapped(server, limits(1000, 50));
             let writer = tokio::spawn(async move {
                 for _ in 0..10 {
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -313,11 +281,8 @@ mod tests {
     fn a_busy_stream_never_times_out() {
         runtime().block_on(async {
             let (mut client, server) = tokio::io::duplex(64);
-            let busy = Arc::new(Busy::default());
-            let guard = busy.enter();
-            let connection = registration();
-            let tracker = Arc::clone(connection.tracker());
-            let mut stream = ConnectionTimeouts::new(server, limits(1000, 30), Arc::clone(&busy), tracker);
+            let (mut stream, connection) = wrapped(server, limits(1000, 30));
+            let guard = connection.tracker().request_started();
             let writer = tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 tokio::io::AsyncWriteExt::write_all(&mut client, b"x").await.expect("write");
@@ -336,11 +301,9 @@ mod tests {
     fn a_head_that_keeps_trickling_is_cut_after_the_head_timeout() {
         runtime().block_on(async {
             let (mut client, server) = tokio::io::duplex(64);
-            let connection = registration();
-            let tracker = Arc::clone(connection.tracker());
             // Idle would never fire: bytes keep coming. The head timeout does.
-            let mut stream =
-                ConnectionTimeouts::new(server, limits(200, 10_000), Arc::default(), Arc::clone(&tracker));
+            let (mut stream, connection) = wrapped(server, limits(200, 10_000));
+            let tracker = connection.tracker();
             let writer = tokio::spawn(async move {
                 for _ in 0..100 {
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -370,10 +333,8 @@ mod tests {
     fn a_new_head_after_each_request_gets_its_own_time() {
         runtime().block_on(async {
             let (mut client, server) = tokio::io::duplex(64);
-            let connection = registration();
-            let tracker = Arc::clone(connection.tracker());
-            let mut stream =
-                ConnectionTimeouts::new(server, limits(300, 10_000), Arc::default(), Arc::clone(&tracker));
+            let (mut stream, connection) = wrapped(server, limits(300, 10_000));
+            let tracker = connection.tracker();
             // Ten heads of about 60 ms each: 600 ms in all, each well within the 300 ms limit.
             let writer = tokio::spawn(async move {
                 for _ in 0..30 {
