@@ -136,20 +136,16 @@ def prime_cache(args, cache_dir):
     """Starts the module once outside valgrind and once under valgrind's no-op tool, so
     no profiled run compiles it: valgrind reports fewer CPU features than the machine
     has, and the compile cache keeps one entry per feature set."""
-    port = free_port()
-    argv, env = command("edge-host", args, port, cache_dir)
-    server = Server(argv, env, None, port, core=0)
-    try:
-        driver.wait_ready(port, 600, lambda: server.ensure_alive("the compile-cache start"))
-    finally:
-        server.stop()
-    port = free_port()
-    argv, env = command("edge-host", args, port, cache_dir)
-    server = Server(["valgrind", "--tool=none", "--smc-check=all-non-file", *argv], env, None, port, core=0)
-    try:
-        driver.wait_ready(port, 1800, lambda: server.ensure_alive("the compile-cache start under valgrind"))
-    finally:
-        server.stop()
+    for prefix, wait_s, during in (([], 600, "the compile-cache start"),
+                                   (["valgrind", "--tool=none", "--smc-check=all-non-file"], 1800,
+                                    "the compile-cache start under valgrind")):
+        port = free_port()
+        argv, env = command("edge-host", args, port, cache_dir)
+        server = Server([*prefix, *argv], env, None, port, core=0)
+        try:
+            driver.wait_ready(port, wait_s, lambda: server.ensure_alive(during))
+        finally:
+            server.stop()
 
 
 def fmt(value, digits=0):
