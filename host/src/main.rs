@@ -9,5 +9,6 @@ fn main() {
             1
         }
     };
-    std::process::exit(code);
+    // Through the shutdown gate: a notice being written by the signal thread is finished first.
+    edge_host::shutdown::exit(code);
 }

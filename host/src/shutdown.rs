@@ -14,6 +14,12 @@
 //! The handlers are installed by `run` (signal-hook: the handler only writes to a
 //! pipe, a thread does the rest), so they also work when edge-host is PID 1 of a
 //! container, where the kernel drops signals whose action is the default.
+//!
+//! Every exit of the process goes through [`exit`], which waits for a shutdown
+//! notice being written: the listeners are shut down before the notice (so a
+//! client that acts on the line is refused), and a guest with nothing in flight
+//! wakes at that shutdown and may return at once; without the wait its exit could
+//! end the process before the line that says why it stopped is out.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -123,6 +129,32 @@ fn say(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
+/// Held while a shutdown notice is written; [`exit`] takes it first, so the
+/// process never ends in the middle of (or just before) a notice.
+static NOTICE_GATE: Mutex<()> = Mutex::new(());
+
+fn notice_gate() -> MutexGuard<'static, ()> {
+    // The gate guards no data: a holder that panicked leaves nothing inconsistent.
+    NOTICE_GATE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Ends the process with `code` once no shutdown notice is being written. Every
+/// exit of edge-host goes through here.
+pub fn exit(code: i32) -> ! {
+    let _gate = notice_gate();
+    std::process::exit(code)
+}
+
+/// The first signal's work: shuts every listener down, then writes the notice
+/// with `write`, all while holding the notice gate, so that a guest woken by the
+/// shutdown cannot end the process before the notice is out.
+fn refuse_then_announce(listeners: &Listeners, write: impl FnOnce()) {
+    let _gate = notice_gate();
+    // Listeners first: once the line is out, a new connection is refused.
+    listeners.shut_down_all();
+    write();
+}
+
 /// Installs the SIGTERM/SIGINT handlers and the thread that acts on them.
 pub fn install(listeners: Listeners, timeout: Duration) -> std::io::Result<()> {
     let mut signals = Signals::new([SIGTERM, SIGINT])?;
@@ -130,13 +162,13 @@ pub fn install(listeners: Listeners, timeout: Duration) -> std::io::Result<()> {
         let mut signals = signals.forever();
         let Some(first) = signals.next() else { return };
         let first_name = signal_name(first);
-        // Listeners first: once the line is out, a new connection is refused.
-        listeners.shut_down_all();
-        say(format_args!(
-            "edge-host: {first_name}: refusing new connections; the module has {} s to finish \
-             (--shutdown-timeout; a second signal ends it at once)",
-            timeout.as_secs_f64()
-        ));
+        refuse_then_announce(&listeners, || {
+            say(format_args!(
+                "edge-host: {first_name}: refusing new connections; the module has {} s to finish \
+                 (--shutdown-timeout; a second signal ends it at once)",
+                timeout.as_secs_f64()
+            ))
+        });
         std::thread::spawn(move || {
             std::thread::sleep(timeout);
             say(format_args!(
@@ -144,7 +176,7 @@ pub fn install(listeners: Listeners, timeout: Duration) -> std::io::Result<()> {
                  (exit status {DEADLINE_EXIT_CODE})",
                 timeout.as_secs_f64()
             ));
-            std::process::exit(DEADLINE_EXIT_CODE);
+            exit(DEADLINE_EXIT_CODE);
         });
         if let Some(second) = signals.next() {
             say(format_args!(
@@ -152,7 +184,7 @@ pub fn install(listeners: Listeners, timeout: Duration) -> std::io::Result<()> {
                 signal_name(second),
                 128 + second
             ));
-            std::process::exit(128 + second);
+            exit(128 + second);
         }
     })?;
     Ok(())
@@ -177,6 +209,34 @@ mod tests {
         assert_eq!(error.raw_os_error(), Some(libc::EINVAL), "accept on a shut-down listener");
         drop(guard);
         assert!(listeners.is_empty());
+    }
+
+    #[test]
+    fn no_exit_while_the_notice_is_being_written() {
+        use std::sync::mpsc;
+        let listeners = Listeners::default();
+        let socket = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = socket.local_addr().unwrap();
+        let _guard = listeners.add(socket.as_fd()).unwrap();
+        let (writing_tx, writing_rx) = mpsc::channel();
+        let (finish_tx, finish_rx) = mpsc::channel::<()>();
+        let announcer = std::thread::spawn(move || {
+            refuse_then_announce(&listeners, || {
+                writing_tx.send(()).unwrap();
+                finish_rx.recv().unwrap();
+            })
+        });
+        // The notice is being written: the listener is already shut down (a guest
+        // would wake now), and the gate every exit takes is held.
+        writing_rx.recv().unwrap();
+        assert!(TcpStream::connect(addr).is_err(), "listeners are shut down before the notice");
+        assert!(
+            matches!(NOTICE_GATE.try_lock(), Err(std::sync::TryLockError::WouldBlock)),
+            "an exit could overtake the notice"
+        );
+        finish_tx.send(()).unwrap();
+        announcer.join().unwrap();
+        assert!(NOTICE_GATE.try_lock().is_ok(), "the gate is free once the notice is out");
     }
 
     #[test]

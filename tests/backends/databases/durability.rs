@@ -4,7 +4,7 @@
 //! the service from starting.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -78,7 +78,11 @@ fn killed_database_gives_503s_then_recovers_with_every_acknowledged_write(backen
     let app = spawn(&url, &[("DB_TIMEOUT_MS", "1000")]);
     let addr = app.addr;
     let stop = Arc::new(AtomicBool::new(false));
-    let writer_stop = stop.clone();
+    // What the writer has seen so far, for the steps below to wait on.
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let (writer_stop, writer_acknowledged, writer_refused) =
+        (stop.clone(), acknowledged.clone(), refused.clone());
     let writer = thread::spawn(move || {
         let mut log = WriteLog::default();
         let mut connection = HttpConnection::open(addr);
@@ -89,10 +93,14 @@ fn killed_database_gives_503s_then_recovers_with_every_acknowledged_write(backen
             log.sent.insert(email.clone(), name.clone());
             let response = post(&mut connection, &json!({"name": name, "email": email}));
             match response.status {
-                201 => log.acknowledged.push(response.json()),
+                201 => {
+                    log.acknowledged.push(response.json());
+                    writer_acknowledged.fetch_add(1, Ordering::AcqRel);
+                }
                 503 => {
                     assert_eq!(response.json()["error"]["code"], "unavailable", "{}", response.text());
                     log.unavailable += 1;
+                    writer_refused.fetch_add(1, Ordering::AcqRel);
                 }
                 status => log.other.push((status, response.text())),
             }
@@ -100,16 +108,20 @@ fn killed_database_gives_503s_then_recovers_with_every_acknowledged_write(backen
         }
         log
     });
+    let seen = |counter: &AtomicUsize, at_least: usize| {
+        wait_until(Duration::from_secs(20), || counter.load(Ordering::Acquire) >= at_least)
+    };
 
-    // Let some writes land, kill the database, see 503s, restart it, see writes land again.
-    let count = |app: &TestApp| app.get("/api/ready").status;
-    thread::sleep(Duration::from_millis(500));
+    // Some writes land, the database is killed, writes get 503s, it is restarted, and
+    // writes land again: each step waits for the writer to have seen the one before.
+    assert!(seen(&acknowledged, 5), "no write was acknowledged before the kill");
     server.kill();
+    let count = |app: &TestApp| app.get("/api/ready").status;
     assert!(
         wait_until(Duration::from_secs(10), || count(&app) == 503),
         "ready must turn 503 once the database is gone"
     );
-    thread::sleep(Duration::from_millis(300));
+    assert!(seen(&refused, 1), "writes while the database was dead must get 503");
     server.restart();
     let restarted = Instant::now();
     assert!(
@@ -117,7 +129,8 @@ fn killed_database_gives_503s_then_recovers_with_every_acknowledged_write(backen
         "the service must reconnect on its own"
     );
     let recovered_in = restarted.elapsed();
-    thread::sleep(Duration::from_millis(500));
+    let at_recovery = acknowledged.load(Ordering::Acquire);
+    assert!(seen(&acknowledged, at_recovery + 5), "no write was acknowledged after the restart");
     stop.store(true, Ordering::Release);
     let log = writer.join().expect("writer thread");
 

@@ -16,6 +16,10 @@ use crate::runner::{edge_host, module_command, service_command};
 /// How long a service may take to print its listening line (first start compiles).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long the end of an exited service's stderr may take to arrive: only a process
+/// that inherited the pipe could keep it open longer.
+const LOG_END_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A running service; dropping it kills the process.
 pub struct TestApp {
     /// The loopback address it listens on.
@@ -134,17 +138,33 @@ impl TestApp {
         assert!(status.success(), "kill -s {signal} failed");
     }
 
-    /// Waits up to `timeout` for the process to exit by itself.
+    /// Waits up to `timeout` for the process to exit by itself; once it has, every
+    /// line it wrote is in [`TestApp::logs`] (its stderr was read to the end).
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
+                self.read_log_to_the_end();
                 return Some(status);
             }
             if Instant::now() > deadline {
                 return None;
             }
             thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// After the process exited: takes the lines still on their way from the stderr
+    /// reader, until it reaches the end of the pipe (the exit closed its write end).
+    /// Without this, a line written just before the exit could still be in the pipe
+    /// when a test looks for it.
+    fn read_log_to_the_end(&mut self) {
+        let deadline = Instant::now() + LOG_END_TIMEOUT;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.log.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(_) => return,
+            }
         }
     }
 
