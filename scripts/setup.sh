@@ -11,8 +11,9 @@ info "$(rustc --version)"
 
 step "Debian packages for C code in Wasm dependencies and for tests"
 # clang + lld + wasi-libc compile zstd/zlib inside the database clients for Wasm;
-# wabt gives wasm-objdump/wat2wasm; curl is used by the scripts' readiness checks.
-apt_install gcc libc6-dev clang lld llvm-14 wasi-libc wabt curl python3
+# wabt gives wasm-objdump/wat2wasm; curl is used by the scripts' readiness checks;
+# nginx is the real reverse proxy the request-smuggling tests put in front of the service.
+apt_install gcc libc6-dev clang lld llvm-14 wasi-libc wabt curl python3 nginx
 info "clang: $(clang --version | head -n1)"
 
 if [ "${EDGE_SKIP_HOST_BUILD:-0}" != 1 ]; then

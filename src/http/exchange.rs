@@ -1,5 +1,6 @@
-//! One request/response exchange around the router: the request id, CORS headers,
-//! the in-flight gauge, metrics by route template, and the request's log line.
+//! One request/response exchange around the router: the framing check, the request
+//! id, CORS headers, the in-flight gauge, metrics by route template, and the
+//! request's log line.
 //! Everything a response gets regardless of which endpoint produced it is added here.
 
 use std::convert::Infallible;
@@ -9,8 +10,9 @@ use std::time::Instant;
 use hyper::header::ORIGIN;
 use hyper::{Body, Request, Response};
 
+use super::framing;
 use super::request_id::{RequestId, X_REQUEST_ID};
-use crate::api::{self, ErrorReport, Routed};
+use crate::api::{self, routes, ErrorReport, Routed};
 use crate::app::App;
 use crate::telemetry::metrics::MethodLabel;
 
@@ -24,7 +26,11 @@ pub async fn serve(app: Arc<App>, request: Request<Body>) -> Result<Response<Bod
     let uri = request.uri().clone();
     let origin = if app.cors.is_enabled() { request.headers().get(ORIGIN).cloned() } else { None };
 
-    let Routed { route, mut response } = api::respond(&app, request, &request_id).await;
+    // Ambiguous framing is refused before any handler sees the request.
+    let Routed { route, mut response } = match framing::check(&request) {
+        Ok(()) => api::respond(&app, request, &request_id).await,
+        Err(refused) => Routed { route: routes::UNMATCHED, response: refused.into_response() },
+    };
     if let Some(report) = ErrorReport::take(&mut response) {
         report.log(&request_id);
     }

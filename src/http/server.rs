@@ -20,6 +20,10 @@
 //! early error response the connection closes with a lingering close, so a client
 //! still sending its request reads the response instead of a reset.
 //!
+//! Framing ([`super::framing`]): hyper reads through a [`ScannedStream`] that follows
+//! the request bytes as hyper frames them, so the framing rules also see the
+//! `Content-Length` hyper drops after a `Transfer-Encoding`.
+//!
 //! Shutdown ([`super::shutdown`]): when the `shutdown` future completes or the listening
 //! socket is shut down under the server, it stops accepting, tells every connection to
 //! drain, and returns once the last one has closed.
@@ -38,6 +42,7 @@ use super::connections::{
     self, shedding, Admission, Ending, FirstByte, LingerEnd, LingerLimits, Phase, TrackedStream,
 };
 use super::exchange;
+use super::framing::ScannedStream;
 use super::shutdown::{Drain, DrainWatch};
 use super::timeouts::{self, ConnectionTimeouts};
 use crate::app::App;
@@ -193,10 +198,16 @@ fn spawn_connection(stream: TcpStream, connection: Connection, app: Arc<App>, ht
         let stream = TrackedStream::new(stream, Arc::clone(&tracker));
         let timeout_limits = timeouts::Limits { head: limits.read_timeout, idle: limits.idle_timeout };
         let stream = ConnectionTimeouts::new(stream, timeout_limits, Arc::clone(&tracker));
+        // A head can be up to twice hyper's buffer when it arrives in one read.
+        let (stream, raw_heads) = ScannedStream::new(stream, 2 * MAX_HEAD_BYTES);
         let closing = draining.flag();
         let handling = Arc::clone(&tracker);
-        let service = service_fn(move |request| {
+        let service = service_fn(move |mut request: hyper::Request<hyper::Body>| {
             let handled = handling.request_started();
+            // What the raw bytes of this request's head said, for the framing check.
+            if let Some(raw) = raw_heads.next_request() {
+                request.extensions_mut().insert(raw);
+            }
             let app = Arc::clone(&app);
             let closing = closing.clone();
             async move {

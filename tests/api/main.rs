@@ -3,8 +3,10 @@
 //! memory store and scripts/test-backends.sh once per database backend
 //! (`EDGE_TEST_BACKEND`), each service on a fresh database.
 
+mod behind_proxy;
 mod concurrent_writers;
 mod connection_limits;
+mod framing;
 mod graceful_shutdown;
 mod hostile_load;
 mod http_basics;

@@ -10,6 +10,7 @@
 //! - [`users`]: requests and assertions of the users API, unique emails and ids.
 //! - [`database`]: a fresh database per service on the test run's MariaDB, PostgreSQL or
 //!   Redis (`EDGE_TEST_BACKEND`), and private servers a test can stop, kill or freeze.
+//! - [`proxy`]: Debian's nginx on loopback as a reverse proxy in front of a service.
 //! - [`random`]: random numbers for names no other test uses.
 //! - [`wait`]: polling a condition with a deadline.
 //!
@@ -28,6 +29,7 @@
 pub mod app;
 pub mod client;
 pub mod database;
+pub mod proxy;
 pub mod random;
 pub mod runner;
 pub mod users;

@@ -39,6 +39,17 @@ pub fn create_user_with_id(
     send_json(connection, "POST", "/api/users", &serde_json::json!({"id": id, "name": name, "email": email}))
 }
 
+/// The raw bytes of a `POST /api/users` creating user `id` (name `Smuggled`): the
+/// request-smuggling tests hide it where a confused parser would read it as a request,
+/// then check that user `id` does not exist.
+pub fn raw_create_request(id: u64) -> String {
+    let body = format!(r#"{{"id":{id},"name":"Smuggled","email":"smuggled-{id}@example.test"}}"#);
+    format!(
+        "POST /api/users HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 /// Asserts `response` is a JSON answer with `status`, and returns its body.
 pub fn assert_json(response: &HttpResponse, status: u16) -> Value {
     assert_eq!(response.status, status, "body: {}", response.text());
