@@ -366,8 +366,10 @@ fn exchange_adds_request_id_and_cors_headers() {
     config.http.cors = crate::config::CorsOrigins::List(vec!["https://app.example".into()]);
     let store: Arc<dyn UserStore> = Arc::new(MemoryStore::new());
     let app = App::new(config, store, Arc::new(Metrics::new("memory")));
+    // Every HTTP/1.1 request carries its Host (the exchange refuses one without).
     let request = Request::builder()
         .uri("/api/hello")
+        .header("host", "t")
         .header("x-request-id", "client-id-1")
         .header("origin", "https://app.example")
         .body(Body::empty())
@@ -378,6 +380,7 @@ fn exchange_adds_request_id_and_cors_headers() {
     let preflight = Request::builder()
         .method("OPTIONS")
         .uri("/api/users/5")
+        .header("host", "t")
         .header("origin", "https://app.example")
         .header("access-control-request-method", "PUT")
         .body(Body::empty())
