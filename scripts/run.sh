@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Runs the service on PORT (default 8080) with the embedded memory store:
-# sets the machine up if needed, builds the module, and serves it with `wasmedge`
+# Runs the service on PORT (default 8080) with its embedded durable store: a SQLite
+# file in the data directory EDGE_DATA_DIR (default: data/ in the repository), which it
+# creates and grants the module as /data (`--dir /data:DIR`), so users survive every
+# restart. DATABASE_URL chooses another store (set it empty for the memory store).
+# Sets the machine up if needed, builds the module, and serves it with `wasmedge`
 # when it is on PATH, else with edge-host. EDGE_RUNTIME=wasmedge|edge-host forces one.
 # Every variable the service reads (PORT, HOST, LOG_FORMAT, LOG_LEVEL, ...: the list
 # `edge_service --print-env-spec` prints) is passed through to the module with --env,
@@ -36,6 +39,20 @@ env_flags=(--env "PORT=${PORT:-8080}")
 while read -r name; do
   if [ "$name" != PORT ] && [ -n "${!name+x}" ]; then env_flags+=(--env "$name=${!name}"); fi
 done <"$variables"
+
+# The embedded store's directory, unless DATABASE_URL (even empty) chooses the store.
+dir_flags=()
+store_line="the store DATABASE_URL names"
+if [ -z "${DATABASE_URL+x}" ]; then
+  data_dir="${EDGE_DATA_DIR:-$REPO_ROOT/data}"
+  mkdir -p "$data_dir" || die "cannot create the data directory $data_dir (set EDGE_DATA_DIR to a writable directory)"
+  data_dir="$(cd "$data_dir" && pwd)"
+  env_flags+=(--env "DATABASE_URL=sqlite:///data/edge-service.db")
+  dir_flags=(--dir "/data:$data_dir")
+  store_line="SQLite in $data_dir/edge-service.db (granted to the module as /data)"
+elif [ -z "$DATABASE_URL" ]; then
+  store_line="the memory store (DATABASE_URL is empty: nothing survives a restart)"
+fi
 
 # wasmedge_aot_module MODULE: prints the path of MODULE compiled by `wasmedge compile`,
 # compiling it first unless the cache already holds it. The file appears under its
@@ -84,7 +101,8 @@ if [ "$EDGE_RUNTIME" = wasmedge ]; then
 fi
 
 step "Serving on port ${PORT:-8080} with $EDGE_RUNTIME$mode (Ctrl-C stops it)"
+info "data: $store_line"
 env_names=()
 for ((i = 1; i < ${#env_flags[@]}; i += 2)); do env_names+=("${env_flags[i]%%=*}"); done
-info "${RUNTIME_CMD[*]} --env for ${env_names[*]} $serve"
-exec "${RUNTIME_CMD[@]}" "${env_flags[@]}" "$serve"
+info "${RUNTIME_CMD[*]} --env for ${env_names[*]} ${dir_flags[*]} $serve"
+exec "${RUNTIME_CMD[@]}" "${env_flags[@]}" "${dir_flags[@]}" "$serve"

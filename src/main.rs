@@ -93,10 +93,18 @@ fn main() -> ExitCode {
         // task to this `block_on` future can go unnoticed (see `server::run`), and opening
         // a database store waits on its background tasks.
         let serving = tokio::spawn(async move {
-            let store: Arc<dyn UserStore> = store::open(&config.database).await;
+            let store: Arc<dyn UserStore> = match store::open(&config.database).await {
+                Ok(store) => store,
+                Err(error) => {
+                    // Exit from this task, for the reason given below.
+                    eprintln!("edge-service: {}", store::ErrorChain(&error));
+                    std::process::exit(i32::from(EXIT_START_FAILED));
+                }
+            };
             let metrics = Arc::new(Metrics::new(store.kind()));
-            let app = App::new(config, store, metrics);
+            let app = App::new(config, Arc::clone(&store), metrics);
             server::run(listener, app, shutdown_requested()).await;
+            store.release();
             // Drained: exit from here. The serving task ending would wake the `block_on`
             // future below, and inside WasmEdge that wake can go unnoticed until some
             // other socket or timer event (with a database, an idle pool timer minutes

@@ -1,5 +1,7 @@
-//! Storage settings: `DATABASE_URL` (which store), `REDIS_URL` (optional read-through
-//! cache), `CACHE_TTL_SECS`, `CACHE_TIMEOUT_MS`, `DB_TIMEOUT_MS` and `DB_POOL_SIZE`.
+//! Storage settings: `DATABASE_URL` (which store: a database server, or a SQLite file
+//! inside the module), `SQLITE_SYNC` (what an acknowledged SQLite write survives),
+//! `REDIS_URL` (optional read-through cache), `CACHE_TTL_SECS`, `CACHE_TIMEOUT_MS`,
+//! `DB_TIMEOUT_MS` and `DB_POOL_SIZE`.
 //!
 //! URLs are parsed completely here, so a typo stops the service at start (exit 2)
 //! instead of at the first request. Passwords live in [`Secret`], whose `Debug` and
@@ -35,7 +37,7 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Which SQL database `DATABASE_URL` names.
+/// Which database server a [`ServerUrl`] names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatabaseKind {
     /// `mysql://`: MySQL or MariaDB.
@@ -61,9 +63,74 @@ impl DatabaseKind {
     }
 }
 
-/// A parsed `DATABASE_URL`: `scheme://user[:password]@host[:port]/database`.
+/// A parsed `DATABASE_URL`: a database server, or a SQLite file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DatabaseUrl {
+pub enum DatabaseUrl {
+    /// `mysql://…`, `postgres://…`: a server reached over the network.
+    Server(ServerUrl),
+    /// `sqlite:///path/file.db`: a file in a directory the runtime grants the module.
+    Sqlite(SqliteFile),
+}
+
+impl DatabaseUrl {
+    /// Identifies the data set without credentials, e.g. to keep cache keys of two
+    /// databases apart.
+    pub fn location(&self) -> String {
+        match self {
+            Self::Server(server) => server.location(),
+            Self::Sqlite(file) => file.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    /// The URL with any password replaced by `***`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Server(server) => server.fmt(f),
+            Self::Sqlite(file) => file.fmt(f),
+        }
+    }
+}
+
+/// A SQLite database file, by its absolute path as the module sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteFile {
+    /// The absolute path, such as `/data/edge-service.db`.
+    pub path: String,
+}
+
+impl fmt::Display for SqliteFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sqlite://{}", self.path)
+    }
+}
+
+/// `SQLITE_SYNC`: when a SQLite write is on the disk, relative to its response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// `full` (default): every acknowledged write was fsync'd before its response, so
+    /// it survives a crash of the process, the runtime and the machine (power loss).
+    Full,
+    /// `normal`: every acknowledged write survives a crash of the process or the
+    /// runtime; after a power loss the writes since the last WAL checkpoint may be
+    /// lost (the database stays consistent). Faster: no fsync per write.
+    Normal,
+}
+
+impl SqliteSync {
+    /// The setting's value, as SQLite's `PRAGMA synchronous` takes it too.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Normal => "normal",
+        }
+    }
+}
+
+/// A database server's URL: `scheme://user[:password]@host[:port]/database`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUrl {
     /// MySQL/MariaDB or PostgreSQL.
     pub kind: DatabaseKind,
     /// Host name or IP address (IPv6 without brackets).
@@ -78,15 +145,14 @@ pub struct DatabaseUrl {
     pub database: String,
 }
 
-impl DatabaseUrl {
-    /// `host:port/database` without credentials: identifies the data set, e.g. to keep
-    /// cache keys of two databases apart.
+impl ServerUrl {
+    /// `host:port/database` without credentials: identifies the data set.
     pub fn location(&self) -> String {
         format!("{}://{}:{}/{}", self.kind.scheme(), bracket_ipv6(&self.host), self.port, self.database)
     }
 }
 
-impl fmt::Display for DatabaseUrl {
+impl fmt::Display for ServerUrl {
     /// The URL with the password replaced by `***`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let password = if self.password.is_some() { ":***" } else { "" };
@@ -136,6 +202,8 @@ impl fmt::Display for RedisUrl {
 pub struct DatabaseConfig {
     /// `DATABASE_URL`: unset or empty → the in-memory store.
     pub url: Option<DatabaseUrl>,
+    /// `SQLITE_SYNC`: what an acknowledged write to a SQLite store survives.
+    pub sqlite_sync: SqliteSync,
     /// `REDIS_URL`: unset or empty → no cache.
     pub redis: Option<RedisUrl>,
     /// `CACHE_TTL_SECS`: how long a cached user may be served (default 60).
@@ -165,6 +233,13 @@ impl DatabaseConfig {
         if let Some(value) = get("DATABASE_URL").filter(|v| !v.trim().is_empty()) {
             config.url = Some(parse_database_url(value)?);
         }
+        if let Some(value) = get("SQLITE_SYNC") {
+            config.sqlite_sync = match value {
+                "full" => SqliteSync::Full,
+                "normal" => SqliteSync::Normal,
+                _ => return Err(ConfigError::invalid("SQLITE_SYNC", value, "full or normal")),
+            };
+        }
         if let Some(value) = get("REDIS_URL").filter(|v| !v.trim().is_empty()) {
             config.redis = Some(parse_redis_url(value)?);
         }
@@ -192,6 +267,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             url: None,
+            sqlite_sync: SqliteSync::Full,
             redis: None,
             cache_ttl: Duration::from_secs(Self::DEFAULT_CACHE_TTL_SECS),
             cache_timeout: Duration::from_millis(Self::DEFAULT_CACHE_TIMEOUT_MS),
@@ -216,18 +292,43 @@ fn number_in(
     }
 }
 
-const DATABASE_URL_SHAPE: &str =
-    "mysql://user:password@host:port/database or postgres://user:password@host:port/database";
+const DATABASE_URL_SHAPE: &str = "mysql://user:password@host:port/database, \
+     postgres://user:password@host:port/database or sqlite:///absolute/path.db";
 
 /// Parses `DATABASE_URL`; errors carry the masked value and what was wrong.
 fn parse_database_url(raw: &str) -> Result<DatabaseUrl, ConfigError> {
+    match raw.strip_prefix("sqlite:") {
+        Some(path) => parse_sqlite_path(raw, path).map(DatabaseUrl::Sqlite),
+        None => parse_server_url(raw).map(DatabaseUrl::Server),
+    }
+}
+
+/// `sqlite:///absolute/path`: the path as the module sees it (inside a directory the
+/// runtime grants, such as `wasmedge --dir /data:/srv/edge`).
+fn parse_sqlite_path(raw: &str, after_scheme: &str) -> Result<SqliteFile, ConfigError> {
+    let invalid = |expected: &'static str| ConfigError::invalid("DATABASE_URL", raw, expected);
+    let path = after_scheme.strip_prefix("//").filter(|path| path.starts_with('/')).ok_or_else(|| {
+        invalid("sqlite:// followed by an absolute path, such as sqlite:///data/edge-service.db")
+    })?;
+    let name = path.rsplit('/').next().unwrap_or_default();
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(invalid("a path that ends in a file name, such as sqlite:///data/edge-service.db"));
+    }
+    if path.contains(['?', '#', '\0']) {
+        return Err(invalid("a plain file path (no query, fragment or NUL)"));
+    }
+    Ok(SqliteFile { path: path.to_owned() })
+}
+
+/// Parses a database server's URL.
+fn parse_server_url(raw: &str) -> Result<ServerUrl, ConfigError> {
     let invalid =
         |expected: &'static str| ConfigError::invalid("DATABASE_URL", &mask_credentials(raw), expected);
     let url = url::Url::parse(raw).map_err(|_| invalid(DATABASE_URL_SHAPE))?;
     let kind = match url.scheme() {
         "mysql" => DatabaseKind::MySql,
         "postgres" | "postgresql" => DatabaseKind::Postgres,
-        _ => return Err(invalid("a URL whose scheme is mysql://, postgres:// or postgresql://")),
+        _ => return Err(invalid("a URL whose scheme is mysql://, postgres://, postgresql:// or sqlite://")),
     };
     let host = url_host(&url).ok_or_else(|| invalid("a host name or IP address after the credentials"))?;
     if url.username().is_empty() {
@@ -251,7 +352,7 @@ fn parse_database_url(raw: &str) -> Result<DatabaseUrl, ConfigError> {
         return Err(invalid("no query parameters (TLS and other options are not supported)"));
     }
     let port = url.port().unwrap_or(kind.default_port());
-    Ok(DatabaseUrl { kind, host, port, user, password, database })
+    Ok(ServerUrl { kind, host, port, user, password, database })
 }
 
 /// Parses `REDIS_URL`.
@@ -343,7 +444,7 @@ mod tests {
     fn mysql_url_is_parsed_and_decoded() {
         let config =
             read(&[("DATABASE_URL", "mysql://edge:p%40ss%3Aw@127.0.0.1:3307/users")]).expect("valid");
-        let url = config.url.expect("a database");
+        let Some(DatabaseUrl::Server(url)) = config.url else { panic!("a server URL") };
         assert_eq!(url.kind, DatabaseKind::MySql);
         assert_eq!((url.host.as_str(), url.port), ("127.0.0.1", 3307));
         assert_eq!(url.user, "edge");
@@ -353,11 +454,39 @@ mod tests {
 
     #[test]
     fn postgres_schemes_default_ports_and_ipv6_hosts() {
-        let url = read(&[("DATABASE_URL", "postgresql://edge@[::1]/db")]).expect("valid").url.expect("db");
+        let server = |raw: &'static str| match read(&[("DATABASE_URL", raw)]).expect("valid").url {
+            Some(DatabaseUrl::Server(url)) => url,
+            other => panic!("a server URL, not {other:?}"),
+        };
+        let url = server("postgresql://edge@[::1]/db");
         assert_eq!((url.kind, url.host.as_str(), url.port), (DatabaseKind::Postgres, "::1", 5432));
         assert_eq!(url.to_string(), "postgres://edge@[::1]:5432/db");
-        let url = read(&[("DATABASE_URL", "postgres://a:b@db.internal/x")]).expect("valid").url.expect("db");
-        assert_eq!(url.host, "db.internal");
+        assert_eq!(server("postgres://a:b@db.internal/x").host, "db.internal");
+    }
+
+    #[test]
+    fn sqlite_urls_name_an_absolute_file_path() {
+        let url = read(&[("DATABASE_URL", "sqlite:///data/edge-service.db")]).expect("valid").url;
+        assert_eq!(url, Some(DatabaseUrl::Sqlite(SqliteFile { path: "/data/edge-service.db".into() })));
+        assert_eq!(url.map(|u| u.to_string()).as_deref(), Some("sqlite:///data/edge-service.db"));
+        for bad in [
+            "sqlite://data.db",
+            "sqlite:/data.db",
+            "sqlite:///data/",
+            "sqlite:///data/..",
+            "sqlite:///a.db?mode=ro",
+        ] {
+            let error = read(&[("DATABASE_URL", bad)]).expect_err(bad).to_string();
+            assert!(error.contains("DATABASE_URL") && error.contains("sqlite:///"), "{error}");
+        }
+    }
+
+    #[test]
+    fn sqlite_sync_is_full_unless_normal_is_asked_for() {
+        assert_eq!(read(&[]).expect("valid").sqlite_sync, SqliteSync::Full);
+        assert_eq!(read(&[("SQLITE_SYNC", "normal")]).expect("valid").sqlite_sync, SqliteSync::Normal);
+        let error = read(&[("SQLITE_SYNC", "off")]).expect_err("off").to_string();
+        assert!(error.contains("SQLITE_SYNC") && error.contains("full or normal"), "{error}");
     }
 
     #[test]

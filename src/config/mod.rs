@@ -14,7 +14,9 @@ pub mod variables;
 use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-pub use database::{DatabaseConfig, DatabaseKind, DatabaseUrl, RedisUrl, Secret};
+pub use database::{
+    DatabaseConfig, DatabaseKind, DatabaseUrl, RedisUrl, Secret, ServerUrl, SqliteFile, SqliteSync,
+};
 pub use error::ConfigError;
 pub use http::{CorsOrigins, HttpConfig};
 pub use log::{LogConfig, LogFormat, LogLevel};

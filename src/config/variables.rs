@@ -97,7 +97,14 @@ pub const VARIABLES: &[Variable] = &[
         name: "DATABASE_URL",
         default: DefaultValue::Unset,
         meaning: "unset: in-memory store (lost on restart, one instance only); \
-                  `mysql://user:pass@host:3306/db`; `postgres://user:pass@host:5432/db`",
+                  `sqlite:///data/edge-service.db`: a SQLite file in a directory the runtime grants \
+                  (one instance); `mysql://user:pass@host:3306/db`; `postgres://user:pass@host:5432/db`",
+    },
+    Variable {
+        name: "SQLITE_SYNC",
+        default: DefaultValue::Value("full"),
+        meaning: "SQLite only: `full`: every acknowledged write is fsync'd first and survives power loss; \
+                  `normal`: survives a crash of the process, not always a power loss (faster)",
     },
     Variable {
         name: "REDIS_URL",

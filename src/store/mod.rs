@@ -1,5 +1,6 @@
 //! Where users live. [`UserStore`] is the one interface handlers use; the in-memory
-//! store is the embedded default, and database-backed stores implement the same trait.
+//! store needs nothing, SQLite ([`SqliteStore`]) keeps data in a file inside the
+//! sandbox, and the database-server stores implement the same trait.
 //!
 //! Contract every implementation keeps (the end-to-end suite runs against each):
 //! - `list` is ordered by id ascending and starts strictly after `after`.
@@ -21,6 +22,7 @@ mod rows;
 mod schema_error;
 mod sql_driver;
 mod sql_guard;
+mod sqlite;
 mod usage;
 
 use async_trait::async_trait;
@@ -32,6 +34,7 @@ pub use memory::MemoryStore;
 pub use mysql::MySqlStore;
 pub use open::open;
 pub use postgres::PostgresStore;
+pub use sqlite::{SqliteOpenError, SqliteStore};
 
 use crate::domain::{NewUser, User, UserChanges, UserId};
 
@@ -43,6 +46,10 @@ pub trait UserStore: Send + Sync + 'static {
 
     /// Whether the store is durable across restarts of the service.
     fn is_durable(&self) -> bool;
+
+    /// Gives up what this instance holds in the store (a clean stop, after the drain):
+    /// the embedded store's ownership of its file. Default: nothing.
+    fn release(&self) {}
 
     /// Checks that the store answers (used by `/api/ready`).
     async fn ping(&self) -> Result<(), StoreError>;

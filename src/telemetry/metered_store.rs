@@ -45,6 +45,10 @@ impl UserStore for MeteredStore {
         self.inner.is_durable()
     }
 
+    fn release(&self) {
+        self.inner.release();
+    }
+
     fn figures(&self) -> StoreFigures {
         self.inner.figures()
     }

@@ -62,8 +62,12 @@ def sandbox(tmp_path: Path) -> dict:
         WASM_MODULE=str(module),
         CARGO_TARGET_DIR=str(tmp_path / "target"),
         FAKE_RUNTIME_LOG=str(tmp_path / "calls.jsonl"),
+        EDGE_DATA_DIR=str(tmp_path / "data"),
     )
-    return {"env": env, "module": module, "log": tmp_path / "calls.jsonl", "target": tmp_path / "target", "bin": bin_dir}
+    return {
+        "env": env, "module": module, "log": tmp_path / "calls.jsonl", "target": tmp_path / "target",
+        "bin": bin_dir, "data": tmp_path / "data",
+    }
 
 
 def run_script(sandbox: dict, **extra: str) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
@@ -182,5 +186,30 @@ def test_without_wasmedge_the_module_is_served_by_edge_host(sandbox: dict) -> No
 
     result, calls = run_script(sandbox, PATH=f"{sandbox['bin']}:{rustc_dir}:/usr/bin:/bin")
     assert result.returncode == 0, result.stdout
-    assert calls == [["run", "--env", "PORT=8080", str(sandbox["module"])]]
+    assert calls == [[
+        "run", "--env", "PORT=8080", "--env", "DATABASE_URL=sqlite:///data/edge-service.db",
+        "--dir", f"/data:{sandbox['data']}", str(sandbox["module"]),
+    ]]
     assert not (sandbox["target"] / "wasmedge-aot").exists()
+
+
+def test_by_default_the_store_is_a_sqlite_file_in_a_data_directory_it_creates_and_grants(sandbox: dict) -> None:
+    assert not sandbox["data"].exists()
+    result, calls = run_script(sandbox)
+    assert result.returncode == 0, result.stdout
+    run_args = served(calls)
+    envs = [run_args[i + 1] for i, a in enumerate(run_args) if a == "--env"]
+    assert envs == ["PORT=8080", "DATABASE_URL=sqlite:///data/edge-service.db"]
+    dirs = [run_args[i + 1] for i, a in enumerate(run_args) if a == "--dir"]
+    assert dirs == [f"/data:{sandbox['data']}"]
+    assert sandbox["data"].is_dir(), "the data directory is created"
+    assert f"SQLite in {sandbox['data']}/edge-service.db" in result.stdout, "the start line says where the data lives"
+
+
+def test_an_empty_database_url_serves_the_memory_store_without_a_data_directory(sandbox: dict) -> None:
+    result, calls = run_script(sandbox, DATABASE_URL="")
+    assert result.returncode == 0, result.stdout
+    run_args = served(calls)
+    assert "--dir" not in run_args
+    assert "memory store" in result.stdout
+    assert not sandbox["data"].exists()

@@ -179,6 +179,10 @@ impl UserStore for CachedStore {
         self.inner.is_durable()
     }
 
+    fn release(&self) {
+        self.inner.release();
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         // Readiness is the database's: the service serves without its cache.
         self.inner.ping().await

@@ -26,7 +26,7 @@ use super::rows::user_from_columns;
 use super::sql_driver;
 use super::sql_guard::SqlGuard;
 use super::{Cause, StoreError, StoreFigures, UserStore};
-use crate::config::{DatabaseConfig, DatabaseUrl};
+use crate::config::{DatabaseConfig, ServerUrl};
 use crate::domain::{NewUser, User, UserChanges, UserId};
 
 /// A query on a borrowed connection, as the boxed future `run` can time out.
@@ -47,7 +47,7 @@ struct Inner {
 impl MySqlStore {
     /// Creates the pool (no connection is opened yet) and starts the supervisor that
     /// connects, migrates, and reconnects after failures. Call inside the runtime.
-    pub(crate) fn start(url: &DatabaseUrl, config: &DatabaseConfig) -> Self {
+    pub(crate) fn start(url: &ServerUrl, config: &DatabaseConfig) -> Self {
         let opts = OptsBuilder::default()
             .ip_or_hostname(url.host.clone())
             .tcp_port(url.port)

@@ -23,7 +23,7 @@ use super::rows::{id_to_i64, user_from_columns};
 use super::sql_driver;
 use super::sql_guard::SqlGuard;
 use super::{Cause, Conflict, StoreError, StoreFigures, UserStore};
-use crate::config::{DatabaseConfig, DatabaseUrl};
+use crate::config::{DatabaseConfig, ServerUrl};
 use crate::domain::{NewUser, User, UserChanges, UserId};
 
 /// A query on a borrowed connection, as the boxed future `run` can time out.
@@ -59,7 +59,7 @@ struct Inner {
 impl PostgresStore {
     /// Sets up the pool (no connection yet) and starts the supervisor that connects,
     /// migrates, and reconnects after failures. Call inside the runtime.
-    pub(crate) fn start(url: &DatabaseUrl, config: &DatabaseConfig) -> Self {
+    pub(crate) fn start(url: &ServerUrl, config: &DatabaseConfig) -> Self {
         let mut pg = tokio_postgres::Config::new();
         pg.host(&url.host)
             .port(url.port)

@@ -34,6 +34,7 @@ mod cache;
 mod configuration;
 mod contents;
 mod durability;
+mod embedded;
 mod instances;
 mod timeouts;
 
