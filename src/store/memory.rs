@@ -123,18 +123,7 @@ impl UserStore for MemoryStore {
 mod tests {
     use super::*;
     use crate::domain::{Email, UserName};
-
-    fn new_user(id: Option<u64>, email: &str) -> NewUser {
-        NewUser {
-            id: id.map(|id| UserId::new(id).expect("valid id")),
-            name: UserName::parse("Test").expect("valid name"),
-            email: Email::parse(email).expect("valid email"),
-        }
-    }
-
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(future)
-    }
+    use crate::store::test_users::{block_on, new_user};
 
     #[test]
     fn assigns_increasing_ids_and_never_reuses_deleted_ones() {

@@ -23,6 +23,8 @@ mod schema_error;
 mod sql_driver;
 mod sql_guard;
 mod sqlite;
+#[cfg(test)]
+mod test_users;
 mod usage;
 
 use async_trait::async_trait;

@@ -150,6 +150,8 @@ fn body_that_does_not_fit_the_shared_body_budget_gets_503_and_the_service_recove
     let message = assert_error(&response, 503, "unavailable");
     assert!(message.contains("too many request bodies"), "{message}");
     assert_eq!(response.header("retry-after"), Some("1"));
+    // The rule is "about a second"; 10 s leaves a loaded machine room and still tells
+    // the 503 from a wait for the slow upload (its read timeout is 20 s).
     assert!(started.elapsed() < Duration::from_secs(10), "waited {:?}", started.elapsed());
 
     // The slow upload finishes and is stored; then the budget is free for everyone again.

@@ -47,6 +47,16 @@ fn start(data: &DataDir) -> TestApp {
     TestApp::spawn_on_edge_host(&["--dir", &grant], &[("DATABASE_URL", DATABASE_URL)])
 }
 
+/// Runs the service on `data` until it exits by itself (it is expected to refuse).
+fn run_to_exit(data: &DataDir) -> std::process::Output {
+    let grant = data.grant();
+    let mut runner = edge_host();
+    runner.args(["--dir", &grant]);
+    module_command(runner, &[("PORT", "0"), ("HOST", "127.0.0.1"), ("DATABASE_URL", DATABASE_URL)])
+        .output()
+        .expect("run the service")
+}
+
 /// `POST /api/users` that tolerates a server that died under it: `None` then.
 fn try_create(connection: &mut HttpConnection, name: &str, email: &str) -> Option<(u16, Value)> {
     let body = serde_json::json!({"name": name, "email": email}).to_string();
@@ -139,13 +149,7 @@ fn every_write_acknowledged_before_a_sigkill_survives_it_and_a_clean_restart() {
 fn a_second_instance_on_the_same_file_refuses_to_start_with_one_line() {
     let data = DataDir::new();
     let first = start(&data);
-    let grant = data.grant();
-    let mut runner = edge_host();
-    runner.args(["--dir", &grant]);
-    let output =
-        module_command(runner, &[("PORT", "0"), ("HOST", "127.0.0.1"), ("DATABASE_URL", DATABASE_URL)])
-            .output()
-            .expect("run a second instance");
+    let output = run_to_exit(&data);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let refusal: Vec<&str> =
@@ -161,13 +165,7 @@ fn a_second_instance_on_the_same_file_refuses_to_start_with_one_line() {
 fn a_file_that_is_not_a_database_stops_the_start_with_a_clear_error() {
     let data = DataDir::new();
     std::fs::write(data.path().join("edge.db"), vec![b'x'; 8192]).expect("write a file that is no database");
-    let grant = data.grant();
-    let mut runner = edge_host();
-    runner.args(["--dir", &grant]);
-    let output =
-        module_command(runner, &[("PORT", "0"), ("HOST", "127.0.0.1"), ("DATABASE_URL", DATABASE_URL)])
-            .output()
-            .expect("run the service");
+    let output = run_to_exit(&data);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("/data/edge.db is not a usable SQLite database"), "{stderr}");
