@@ -84,7 +84,16 @@ fn wait_until_refused(addr: SocketAddr) {
 fn sigterm_wakes_a_guest_blocked_on_its_listener_and_it_exits_0() {
     let sb = Sandbox::new();
     let (mut server, addr) = start(&sb, &cooperating_guest(), &[]);
-    TcpStream::connect(addr).expect("accepting before the signal");
+    let mut client = TcpStream::connect(addr).expect("accepting before the signal");
+    // The guest closes what it accepts: EOF here means it accepted this connection and
+    // is back in its poll, so the shutdown is what wakes it (with HANGUP) and not this
+    // connection still waiting in the backlog.
+    let mut byte = [0u8; 1];
+    assert_eq!(
+        std::io::Read::read(&mut client, &mut byte).expect("read"),
+        0,
+        "the guest closes accepted connections"
+    );
     signal(&server, libc::SIGTERM);
     assert_eq!(server.wait_exit(Duration::from_secs(10)), Some(0), "{}", server.stderr());
     assert!(server.stderr().contains("edge-host: SIGTERM: refusing new connections"));
