@@ -3,7 +3,7 @@
 //! unexpected is logged here with the request id and its whole cause chain, and the
 //! client sees only a generic 500.
 
-use hyper::header::{HeaderValue, ALLOW, CONNECTION, RETRY_AFTER};
+use hyper::header::{HeaderValue, ALLOW, RETRY_AFTER};
 use hyper::{Body, Method, Response, StatusCode};
 
 use super::error_report::{ErrorReport, Severity};
@@ -96,10 +96,10 @@ impl ApiError {
             }
             // The rest of the body is unread: the connection cannot carry another request.
             Self::Body(BodyError::TooLarge { .. } | BodyError::Timeout(_) | BodyError::Unreadable(_)) => {
-                headers.insert(CONNECTION, HeaderValue::from_static("close"));
+                response::close_connection(headers);
             }
             Self::Body(BodyError::Busy) => {
-                headers.insert(CONNECTION, HeaderValue::from_static("close"));
+                response::close_connection(headers);
                 headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Self::Store(StoreError::Unavailable { .. }) | Self::NotReady { .. } => {
@@ -153,6 +153,7 @@ fn conflict_message(conflict: Conflict) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::header::CONNECTION;
 
     fn body_of(response: Response<Body>) -> serde_json::Value {
         let bytes = tokio::runtime::Builder::new_current_thread()

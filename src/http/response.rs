@@ -1,7 +1,7 @@
 //! JSON responses: every body this service sends is JSON with
 //! `content-type: application/json`, errors included (only `/metrics` is text).
 
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_TYPE};
 use hyper::{Body, Response, StatusCode};
 use serde::Serialize;
 
@@ -38,6 +38,12 @@ pub fn empty(status: StatusCode) -> Response<Body> {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = status;
     response
+}
+
+/// Marks a response as the last one on its connection (`connection: close`): hyper
+/// closes the connection after sending it and reads nothing more from it as a request.
+pub fn close_connection(headers: &mut HeaderMap) {
+    headers.insert(CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// The error body: `{"error":{"code":...,"message":...}}`.

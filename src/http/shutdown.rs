@@ -11,7 +11,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use hyper::header::{HeaderValue, CONNECTION};
 use hyper::HeaderMap;
 use tokio::sync::watch;
 
@@ -72,7 +71,7 @@ impl DrainFlag {
     /// learns the connection ends after it (hyper closes it but does not say so).
     pub fn mark_response(&self, headers: &mut HeaderMap) {
         if self.0.load(Ordering::Acquire) {
-            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+            super::response::close_connection(headers);
         }
     }
 }

@@ -32,7 +32,7 @@
 pub mod scanned_stream;
 pub mod scanner;
 
-use hyper::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use hyper::{Body, Request, Response, StatusCode, Version};
 
 use super::response;
@@ -60,15 +60,9 @@ impl FramingError {
     /// The response: `400 bad_request` with `connection: close`.
     pub fn into_response(self) -> Response<Body> {
         let mut response = response::error(StatusCode::BAD_REQUEST, "bad_request", &self.to_string());
-        close_after(response.headers_mut());
+        response::close_connection(response.headers_mut());
         response
     }
-}
-
-/// Marks a response as the last one on its connection: hyper closes the connection
-/// after sending it and reads nothing more from it as a request.
-pub fn close_after(headers: &mut HeaderMap) {
-    headers.insert(CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// Checks the framing of `request` (see the module documentation): its headers, and
@@ -115,6 +109,7 @@ fn is_exactly_chunked<'a>(values: impl Iterator<Item = &'a HeaderValue>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::header::CONNECTION;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

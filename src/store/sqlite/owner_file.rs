@@ -154,20 +154,17 @@ impl OwnerFile {
 /// Whether the content of `path` changes within [`STALE_AFTER`] (its owner is alive).
 /// A file that disappears meanwhile counts as moving: someone else is acting on it.
 fn beat_moves(path: &str) -> io::Result<bool> {
-    let first = match File::open(path) {
-        Ok(mut file) => read_content(&mut file)?,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(true),
-        Err(error) => return Err(error),
+    // `None`: the file is gone.
+    let look = || match File::open(path) {
+        Ok(mut file) => read_content(&mut file).map(Some),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
     };
+    let Some(first) = look()? else { return Ok(true) };
     let deadline = Instant::now().checked_add(STALE_AFTER).unwrap_or_else(Instant::now);
     while Instant::now() < deadline {
         std::thread::sleep(LOOK_EVERY);
-        let now = match File::open(path) {
-            Ok(mut file) => read_content(&mut file)?,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(true),
-            Err(error) => return Err(error),
-        };
-        if now != first {
+        if look()? != Some(first) {
             return Ok(true);
         }
     }
