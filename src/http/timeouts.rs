@@ -228,8 +228,15 @@ mod tests {
     use crate::http::connections::Registry;
     use tokio::io::{AsyncReadExt, DuplexStream};
 
+    /// A runtime on a paused clock: the streams are in memory, so time moves only when
+    /// every task waits, straight to the next timer, and a test's 20 ms writes always
+    /// come before its 50 ms idle timeout however busy the machine is.
     fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .expect("runtime")
     }
 
     fn limits(head_ms: u64, idle_ms: u64) -> Limits {

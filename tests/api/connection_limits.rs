@@ -86,13 +86,17 @@ fn at_max_connections_idle_keep_alive_connections_are_closed_to_make_room() {
 #[test]
 fn at_max_connections_with_every_connection_busy_new_clients_wait_for_a_free_slot() {
     let app = TestApp::spawn_with(&[("MAX_CONNECTIONS", "2"), ("READ_TIMEOUT_SECS", "30")]);
-    // Two requests whose bodies are still arriving: busy, never shed.
-    let busy_head = "POST /api/users HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n";
+    // Two requests whose bodies are still arriving: busy, never shed. Each is known to
+    // be in its handler once the service has answered its `expect: 100-continue` (hyper
+    // sends `100 Continue` when the handler starts reading the body).
+    let busy_head = "POST /api/users HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\n\
+                     content-length: 200\r\nexpect: 100-continue\r\n\r\n";
     let mut first = app.connect();
     let mut second = app.connect();
-    first.send_raw(format!("{busy_head}{{").as_bytes());
-    second.send_raw(format!("{busy_head}{{").as_bytes());
-    std::thread::sleep(Duration::from_millis(300));
+    for busy in [&mut first, &mut second] {
+        busy.send_raw(busy_head.as_bytes());
+        assert_eq!(busy.read_response(false).status, 100, "the upload's handler did not start");
+    }
     let mut third = app.connect();
     third.send_raw(b"GET /api/health HTTP/1.1\r\nhost: t\r\n\r\n");
     assert!(!third.is_closed_by_server(Duration::from_millis(500)), "the third connection is refused");

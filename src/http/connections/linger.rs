@@ -224,7 +224,11 @@ mod tests {
                     }
                 }
             });
-            assert_eq!(linger(&mut server, limits(100, 50, 1 << 20)).await, LingerEnd::TimeLimit);
+            // A byte every 10 ms against a 300 ms read wait: only a stall of this thread
+            // 30 times the writer's pace could look like a quiet client, and the 1 s limit
+            // still ends it. (Real sockets, so the clock is real: a paused clock would jump
+            // ahead whenever the kernel delivers a byte a moment late.)
+            assert_eq!(linger(&mut server, limits(1000, 300, 1 << 20)).await, LingerEnd::TimeLimit);
         });
     }
 }
