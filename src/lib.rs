@@ -12,6 +12,8 @@
 //!   gets (request id, CORS, metrics, log line), and bounded body and query parsing.
 //! - [`api`]: the route table, the router and one module per endpoint.
 //! - [`domain`]: validated types (user id, name, email); a value that exists is valid.
+//! - [`headroom`]: the process's allocator, holding back a reserve so that exhausted
+//!   memory refuses writes (507) instead of aborting the module.
 //! - [`store`]: the [`store::UserStore`] trait and its backends (memory is the default).
 //! - [`app`]: the application state shared by every request.
 //!
@@ -39,6 +41,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod headroom;
 pub mod http;
 pub mod store;
 pub mod telemetry;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use edge_service::config::variables::SpecFormat;
+use edge_service::headroom;
 #[cfg(unix)]
 use edge_service::http::shutdown;
 use edge_service::store::{self, UserStore};
@@ -77,6 +78,12 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(&config.log);
+    if !headroom::keep_reserve() {
+        tracing::warn!(
+            reserve_bytes = headroom::RESERVE_BYTES,
+            "no memory reserve: the module's memory cap is too small for it, and running out of memory will abort"
+        );
+    }
 
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,

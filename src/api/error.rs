@@ -86,6 +86,9 @@ impl ApiError {
             Self::Store(StoreError::Internal { .. }) | Self::Internal(_) => {
                 format!("internal error (request id {request_id})")
             }
+            Self::Store(StoreError::Full { .. }) => {
+                "storage is full: this write cannot be kept (reads and deletes still work)".to_owned()
+            }
             _ => self.to_string(),
         };
         let mut response = response::error(status, code, &message);
@@ -108,7 +111,7 @@ impl ApiError {
             _ => {}
         }
         match &self {
-            Self::Store(StoreError::Unavailable { .. }) | Self::NotReady { .. } => {
+            Self::Store(StoreError::Unavailable { .. } | StoreError::Full { .. }) | Self::NotReady { .. } => {
                 ErrorReport::attach(&mut response, Severity::Warn, self);
             }
             Self::Store(StoreError::Internal { .. }) | Self::Internal(_) => {
@@ -133,6 +136,9 @@ impl ApiError {
             Self::Store(StoreError::Unavailable { .. })
             | Self::NotReady { .. }
             | Self::Body(BodyError::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Store(StoreError::Full { .. }) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
+            }
             Self::Store(StoreError::Internal { .. }) | Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

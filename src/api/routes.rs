@@ -68,9 +68,9 @@ pub static ROUTES: &[Route] = &[
     route(Method::GET, "/api/openapi.json", Endpoint::OpenApi, &[], &[200, 400]),
     route(Method::GET, "/metrics", Endpoint::Metrics, &[], &[200, 400, 500]),
     route(Method::GET, USERS, Endpoint::ListUsers, &["limit", "after"], &[200, 400, 500, 503]),
-    route(Method::POST, USERS, Endpoint::CreateUser, &[], &[201, 400, 409, 413, 415, 500, 503]),
+    route(Method::POST, USERS, Endpoint::CreateUser, &[], &[201, 400, 409, 413, 415, 500, 503, 507]),
     route(Method::GET, USER, Endpoint::GetUser, &[], &[200, 400, 404, 500, 503]),
-    route(Method::PUT, USER, Endpoint::UpdateUser, &[], &[200, 400, 404, 409, 413, 415, 500, 503]),
+    route(Method::PUT, USER, Endpoint::UpdateUser, &[], &[200, 400, 404, 409, 413, 415, 500, 503, 507]),
     route(Method::DELETE, USER, Endpoint::DeleteUser, &[], &[204, 400, 404, 500, 503]),
 ];
 

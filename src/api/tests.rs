@@ -21,15 +21,23 @@ use crate::telemetry::Metrics;
 
 /// A store whose every operation fails the same way.
 struct FailingStore {
-    unavailable: bool,
+    failure: Failure,
+}
+
+/// How a [`FailingStore`] fails.
+#[derive(Clone, Copy)]
+enum Failure {
+    Unavailable,
+    Full,
+    Internal,
 }
 
 impl FailingStore {
     fn error(&self) -> StoreError {
-        if self.unavailable {
-            StoreError::unavailable_because("database is down")
-        } else {
-            StoreError::internal_because("disk on fire")
+        match self.failure {
+            Failure::Unavailable => StoreError::unavailable_because("database is down"),
+            Failure::Full => StoreError::memory_exhausted(),
+            Failure::Internal => StoreError::internal_because("disk on fire"),
         }
     }
 }
@@ -80,6 +88,8 @@ enum Backend {
     Unavailable,
     /// Every store call fails with `Internal`; a metrics collector fails too.
     Broken,
+    /// Every store call fails with `Full` (memory exhausted).
+    Full,
 }
 
 fn app(backend: Backend) -> Arc<App> {
@@ -87,8 +97,9 @@ fn app(backend: Backend) -> Arc<App> {
     config.http.max_body_bytes = 64;
     let store: Arc<dyn UserStore> = match backend {
         Backend::Seeded => Arc::new(MemoryStore::new()),
-        Backend::Unavailable => Arc::new(FailingStore { unavailable: true }),
-        Backend::Broken => Arc::new(FailingStore { unavailable: false }),
+        Backend::Unavailable => Arc::new(FailingStore { failure: Failure::Unavailable }),
+        Backend::Broken => Arc::new(FailingStore { failure: Failure::Internal }),
+        Backend::Full => Arc::new(FailingStore { failure: Failure::Full }),
     };
     let metrics = Arc::new(Metrics::new(store.kind()));
     if matches!(backend, Backend::Broken) {
@@ -167,6 +178,7 @@ fn probes(
                 (Seeded, "POST", "/api/users", JSON, too_long),
             ];
             p.extend(failing("POST", "/api/users", new_user));
+            p.push((Full, "POST", "/api/users", JSON, new_user));
             p
         }
         Endpoint::GetUser => {
@@ -188,6 +200,7 @@ fn probes(
                 (Seeded, "PUT", "/api/users/2", JSON, too_long),
             ];
             p.extend(failing("PUT", "/api/users/2", new_user));
+            p.push((Full, "PUT", "/api/users/2", JSON, new_user));
             p
         }
         Endpoint::DeleteUser => {

@@ -36,6 +36,17 @@ pub enum StoreError {
         #[source]
         cause: Option<Cause>,
     },
+    /// The write cannot be kept: the module's memory is exhausted (see
+    /// [`crate::headroom`]) or the database's disk is full (HTTP 507). Reads, deletes
+    /// and health still work. Logged; clients see only that storage is full.
+    #[error("store full: {context}")]
+    Full {
+        /// What was full.
+        context: Cow<'static, str>,
+        /// The error underneath, if any.
+        #[source]
+        cause: Option<Cause>,
+    },
     /// Anything else the backend reported (HTTP 500, details logged only).
     #[error("store failure: {context}")]
     Internal {
@@ -59,6 +70,19 @@ impl StoreError {
     /// A 503 with nothing underneath (a timeout, a closed connection).
     pub fn unavailable_because(context: impl Into<Cow<'static, str>>) -> Self {
         Self::Unavailable { context: context.into(), cause: None }
+    }
+
+    /// A 507 with nothing underneath: the module's memory is exhausted.
+    pub fn memory_exhausted() -> Self {
+        Self::Full { context: "the module's memory is exhausted; writes are refused".into(), cause: None }
+    }
+
+    /// A 507 caused by `cause` (a full disk) while doing `context`.
+    pub fn full(
+        context: impl Into<Cow<'static, str>>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Full { context: context.into(), cause: Some(Arc::new(cause)) }
     }
 
     /// A 500 caused by `cause` while doing `context`.

@@ -1,6 +1,9 @@
-//! The embedded default store: users in memory, lost when the process ends.
-//! It needs no database, so `wasmedge run edge_service.wasm` works on its own;
-//! it is for one instance only (each replica would have its own users).
+//! The store that needs nothing: users in memory, lost when the process ends (what a
+//! run without a writable directory or `DATABASE_URL` gets). It needs no database, so
+//! `wasmedge run edge_service.wasm` works on its own; it is for one instance only (each
+//! replica would have its own users). It is bounded by the module's memory: once that
+//! is exhausted ([`crate::headroom`]), creates and updates are refused with
+//! [`StoreError::Full`] instead of aborting the module with every user in it.
 
 use std::collections::btree_map::{BTreeMap, Entry};
 use std::sync::{Mutex, MutexGuard};
@@ -9,6 +12,7 @@ use async_trait::async_trait;
 
 use super::{Conflict, StoreError, UserStore};
 use crate::domain::{NewUser, User, UserChanges, UserId};
+use crate::headroom;
 
 /// Users in a `BTreeMap` (ordered by id for paging) plus an email index.
 ///
@@ -41,6 +45,15 @@ impl MemoryStore {
         // aborted everything already, natively it is reported rather than repeated.
         self.state.lock().map_err(|_| StoreError::internal_because("memory store lock poisoned"))
     }
+}
+
+/// Refuses a write while the module's memory is exhausted: what is stored stays
+/// readable, and the next allocation does not abort the module.
+fn room_for_a_write() -> Result<(), StoreError> {
+    if headroom::is_exhausted() {
+        return Err(StoreError::memory_exhausted());
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -77,6 +90,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn create(&self, new: NewUser) -> Result<User, StoreError> {
+        room_for_a_write()?;
         let mut state = self.state()?;
         let State { users, emails, highest_id } = &mut *state;
         let id = match new.id {
@@ -96,6 +110,7 @@ impl UserStore for MemoryStore {
     }
 
     async fn update(&self, id: UserId, changes: UserChanges) -> Result<Option<User>, StoreError> {
+        room_for_a_write()?;
         let mut state = self.state()?;
         let Some(old_key) = state.users.get(&id).map(|user| user.email.unique_key()) else {
             return Ok(None);

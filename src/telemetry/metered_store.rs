@@ -28,6 +28,7 @@ impl MeteredStore {
             match error {
                 StoreError::Conflict(_) => {}
                 StoreError::Unavailable { .. } => self.metrics.record_store_error(operation, "unavailable"),
+                StoreError::Full { .. } => self.metrics.record_store_error(operation, "full"),
                 StoreError::Internal { .. } => self.metrics.record_store_error(operation, "internal"),
             }
         }

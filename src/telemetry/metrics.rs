@@ -31,8 +31,8 @@ const LATENCY_BUCKETS: [f64; 16] =
 
 /// The store operations whose failures are counted (the `UserStore` methods).
 pub const STORE_OPERATIONS: [&str; 6] = ["ping", "list", "get", "create", "update", "delete"];
-/// How a store operation can fail: unreachable (503) or broken (500).
-pub const STORE_ERROR_KINDS: [&str; 2] = ["unavailable", "internal"];
+/// How a store operation can fail: unreachable (503), full (507) or broken (500).
+pub const STORE_ERROR_KINDS: [&str; 3] = ["unavailable", "full", "internal"];
 
 /// The text formats `/metrics` can answer in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,9 +244,10 @@ impl Metrics {
             );
             registry.register(
                 "store_errors",
-                "Store operations that failed (unavailable or internal), by operation",
+                "Store operations that failed (unavailable, full or internal), by operation",
                 metrics.store_errors.clone(),
             );
+            registry.register_collector(Box::new(super::MemoryFiguresCollector));
         }
         // Every store error series exists from the start at 0, so `rate()` and alerts
         // work before the first failure.

@@ -33,7 +33,7 @@ impl fmt::Debug for StoreFiguresCollector {
 }
 
 /// One labelled sample of a gauge or counter family.
-fn samples<M: EncodeMetric>(
+pub(super) fn samples<M: EncodeMetric>(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,
@@ -48,7 +48,8 @@ fn samples<M: EncodeMetric>(
     Ok(())
 }
 
-fn single<M: EncodeMetric>(
+/// One unlabelled gauge or counter.
+pub(super) fn single<M: EncodeMetric>(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,

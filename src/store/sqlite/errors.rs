@@ -1,6 +1,7 @@
 //! What SQLite's errors mean for the service: at start, why the file cannot be used
-//! (the service does not start); per request, a conflict (409), a file that cannot be
-//! read or written right now (503), or anything else (500).
+//! (the service does not start); per request, a conflict (409), a full disk or no memory
+//! left for SQLite (507: the write is not kept, reads go on), a file that cannot be read
+//! or written right now (503), or anything else (500).
 
 use rusqlite::ffi::ErrorCode;
 
@@ -95,13 +96,14 @@ pub(super) fn classify(doing: &'static str, error: rusqlite::Error) -> StoreErro
         ErrorCode::ConstraintViolation if error.to_string().contains("users.email_key") => {
             StoreError::Conflict(Conflict::Email)
         }
-        ErrorCode::DiskFull
-        | ErrorCode::SystemIoFailure
+        ErrorCode::DiskFull | ErrorCode::OutOfMemory => {
+            StoreError::full(format!("SQLite: cannot {doing}"), error)
+        }
+        ErrorCode::SystemIoFailure
         | ErrorCode::CannotOpen
         | ErrorCode::ReadOnly
         | ErrorCode::DatabaseBusy
         | ErrorCode::DatabaseLocked
-        | ErrorCode::OutOfMemory
         | ErrorCode::DatabaseCorrupt
         | ErrorCode::NotADatabase => StoreError::unavailable(format!("SQLite: cannot {doing}"), error),
         _ => StoreError::internal(format!("SQLite: cannot {doing}"), error),

@@ -5,7 +5,8 @@
 //! restarts, 503 then recovery when the database dies, a cache that can die without
 //! failing requests, exact round-trips of hostile strings, database-enforced email
 //! uniqueness across instances, timeouts that do not poison connections, and safe
-//! concurrent migrations.
+//! concurrent migrations; and a store that fills the module's memory refuses writes
+//! (507) instead of aborting.
 
 use edge_service_test_support::{HttpConnection, HttpResponse, TestApp};
 use serde_json::Value;
@@ -35,6 +36,7 @@ mod configuration;
 mod contents;
 mod durability;
 mod embedded;
+mod full_store;
 mod instances;
 mod timeouts;
 
