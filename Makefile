@@ -58,7 +58,7 @@ test-conformance: module edge-host ## the WasmEdge socket ABI conformance suite
 test-e2e: module edge-host ## the service's end-to-end tests on the module (memory store)
 	bash scripts/test.sh e2e
 
-test-backends: module edge-host ## the end-to-end suite on MySQL, PostgreSQL and Redis
+test-backends: module edge-host ## the end-to-end suite on SQLite, MySQL, PostgreSQL and Redis
 	bash scripts/test.sh backends
 
 test-deploy: module edge-host ## the deployment tests (image, manifests, run as a container)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the end-to-end API suite (tests/api, `--test api`) on the real module once per
-# backend: memory, MySQL (MariaDB), PostgreSQL, MySQL + Redis, PostgreSQL + Redis; then
+# backend: memory, SQLite (the embedded store, a file in a directory granted to each
+# service), MySQL (MariaDB), PostgreSQL, MySQL + Redis, PostgreSQL + Redis; then
 # the database tests of tests/backends (restarts, killed servers, timeouts, cache faults,
 # two instances). Installs Debian's mariadb-server, postgresql and redis-server when
 # missing and starts private servers on free loopback ports in a temporary directory;
@@ -14,7 +15,7 @@ source "$REPO_ROOT/scripts/lib/dbservers.sh"
 cd "$REPO_ROOT"
 started=$SECONDS
 
-BACKENDS=${BACKENDS:-"memory mysql postgres mysql+redis postgres+redis"}
+BACKENDS=${BACKENDS:-"memory sqlite mysql postgres mysql+redis postgres+redis"}
 
 step "Database servers: Debian packages"
 db_install
@@ -42,8 +43,8 @@ db_start_private_servers
 run_suite() {
   local backend=$1
   case "$backend" in
-    memory | mysql | postgres | mysql+redis | postgres+redis) ;;
-    *) die "unknown backend '$backend' (memory, mysql, postgres, mysql+redis, postgres+redis)" ;;
+    memory | sqlite | mysql | postgres | mysql+redis | postgres+redis) ;;
+    *) die "unknown backend '$backend' (memory, sqlite, mysql, postgres, mysql+redis, postgres+redis)" ;;
   esac
   step "API suite on backend: $backend"
   # The harness reads the servers' URLs under EDGE_DB_ROOT and makes a fresh database

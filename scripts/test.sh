@@ -62,9 +62,9 @@ if suite e2e; then
 fi
 
 if suite backends; then
-  step "Database backends: the end-to-end suite on MySQL, PostgreSQL and Redis"
-  # The memory backend already ran above; the databases get the same suite here.
-  BACKENDS="mysql postgres mysql+redis postgres+redis" bash scripts/test-backends.sh
+  step "Database backends: the end-to-end suite on SQLite, MySQL, PostgreSQL and Redis"
+  # The memory backend already ran above; the other stores get the same suite here.
+  BACKENDS="sqlite mysql postgres mysql+redis postgres+redis" bash scripts/test-backends.sh
 fi
 
 if suite deploy; then

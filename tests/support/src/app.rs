@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::client::{HttpConnection, HttpResponse};
 use crate::database::ServiceDatabases;
-use crate::runner::{edge_host, module_command, service_command};
+use crate::runner::{edge_host, module_command, service_command, with_grants};
 
 /// How long a service may take to print its listening line (first start compiles).
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -50,10 +50,10 @@ impl TestApp {
     /// Starts the module under edge-host, whatever `EDGE_RUNTIME` says, with
     /// `runner_args` (such as `--shutdown-timeout 1`) before the module.
     pub fn spawn_on_edge_host(runner_args: &[&str], env: &[(&str, &str)]) -> Self {
-        let command = |env: &[(&str, &str)]| {
+        let command = |env: &[(&str, &str)], grants: &[String]| {
             let mut runner = edge_host();
             runner.args(runner_args);
-            module_command(runner, env)
+            module_command(with_grants(runner, grants), env)
         };
         Self::start("0", env, command, |start_line| start_line.recv_timeout(Duration::from_millis(100)).ok())
     }
@@ -80,14 +80,15 @@ impl TestApp {
     fn start(
         port: &str,
         env: &[(&str, &str)],
-        command: impl FnOnce(&[(&str, &str)]) -> Command,
+        command: impl FnOnce(&[(&str, &str)], &[String]) -> Command,
         mut listening: impl FnMut(&mpsc::Receiver<SocketAddr>) -> Option<SocketAddr>,
     ) -> Self {
         let mut given: Vec<(&str, &str)> =
             vec![("HOST", "127.0.0.1"), ("PORT", port), ("LOG_FORMAT", "text")];
         given.extend_from_slice(env);
         let databases = ServiceDatabases::for_service(&given);
-        let mut child = command(&databases.env(&given)).spawn().expect("start the runner");
+        let mut child =
+            command(&databases.env(&given), &databases.grants()).spawn().expect("start the runner");
         let stderr = child.stderr.take().expect("stderr is piped");
         let (addr_tx, addr_rx) = mpsc::channel();
         let (log_tx, log_rx) = mpsc::channel();

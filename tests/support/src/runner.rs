@@ -54,8 +54,17 @@ fn native_service() -> PathBuf {
     std::env::var_os("EDGE_SERVICE_NATIVE").map(PathBuf::from).unwrap_or_else(|| beside_tests("edge_service"))
 }
 
-/// The command running the service with `env`, under the runner `EDGE_RUNTIME` names.
-pub fn service_command(env: &[(&str, &str)]) -> Command {
+/// `runner` given each of `grants` as a `--dir` (edge-host and `wasmedge` spell it alike).
+pub fn with_grants(mut runner: Command, grants: &[String]) -> Command {
+    for grant in grants {
+        runner.arg("--dir").arg(grant);
+    }
+    runner
+}
+
+/// The command running the service with `env`, under the runner `EDGE_RUNTIME` names,
+/// with the directories in `grants` (`GUEST:HOST`; the native build needs none).
+pub fn service_command(env: &[(&str, &str)], grants: &[String]) -> Command {
     if std::env::var("EDGE_RUNTIME").as_deref() == Ok("native") {
         let bin = native_service();
         assert!(
@@ -69,7 +78,7 @@ pub fn service_command(env: &[(&str, &str)]) -> Command {
         command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         return command;
     }
-    module_command(runner(), env)
+    module_command(with_grants(runner(), grants), env)
 }
 
 /// `runner` (with its own flags already given) running the module with `env`.
@@ -88,7 +97,8 @@ pub fn module_command(mut command: Command, env: &[(&str, &str)]) -> Command {
 /// after 60 s; returns its status and stderr.
 pub fn run_to_exit(env: &[(&str, &str)]) -> (ExitStatus, String) {
     let databases = ServiceDatabases::for_service(env);
-    let mut child = service_command(&databases.env(env)).spawn().expect("run the runner");
+    let mut child =
+        service_command(&databases.env(env), &databases.grants()).spawn().expect("run the runner");
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let reader = thread::spawn(move || {
         let mut text = String::new();
